@@ -1,0 +1,116 @@
+/**
+ * The one registry of coded errors. Every error the project raises on purpose carries a code from
+ * this table; the table's text says what the user should do about it. Library errors are wrapped
+ * at the edge that calls the library, with the original kept as `cause`.
+ */
+export const ERROR_CODES = {
+  // usage and configuration
+  LOS_E_USAGE: "The command line was not understood; run with --help.",
+  LOS_E_CONFIG_NOT_FOUND: "The config file does not exist; check the path given with --config.",
+  LOS_E_CONFIG_PARSE: "The file is not valid YAML; fix the syntax at the line shown.",
+  LOS_E_CONFIG_INVALID: "The config does not match the schema; fix the value at the path shown.",
+  LOS_E_PROFILE_NOT_FOUND: "The device profile named in the config does not exist under devices/.",
+  LOS_E_PROFILE_INVALID: "The device profile does not match the schema or maps addresses wrongly.",
+  LOS_E_SECRET_MISSING: "A secret (password, key) the config refers to is not set; set it in the environment or the data dir.",
+
+  // devices and drivers
+  LOS_E_DEVICE_TIMEOUT: "The device did not answer in time; check wiring, address, unit id and baud rate.",
+  LOS_E_DEVICE_EXCEPTION: "The device answered with a protocol exception; check the register map and unit id.",
+  LOS_E_DEVICE_BAD_FRAME: "A frame from the device was corrupt (bad CRC, wrong length or garbage); check wiring, termination and noise.",
+  LOS_E_DEVICE_DISCONNECTED: "The connection to the device is down; the gateway keeps retrying with backoff.",
+  LOS_E_DEVICE_UNKNOWN: "No device with this id is configured.",
+  LOS_E_POINT_UNKNOWN: "No point with this name exists on the device.",
+  LOS_E_CODEC: "A value could not be encoded or decoded with the point's type; check the profile's type and word order.",
+  LOS_E_DRIVER_CLOSED: "The driver was closed while the request was waiting.",
+
+  // actuation (one path: capability, lease, envelope, driver, audit)
+  LOS_E_WRITE_NOT_PERMITTED: "The caller has no capability to write this point; grant it in the agent or tenant config.",
+  LOS_E_WRITE_READ_ONLY: "The point is read-only in its profile.",
+  LOS_E_WRITE_TYPE: "The value has the wrong type for the point (number, boolean or string expected as the profile says).",
+  LOS_E_WRITE_OUT_OF_RANGE: "The value is outside the point's envelope (min/max).",
+  LOS_E_WRITE_RATE: "The change is faster than the envelope's max rate per second; step towards the target.",
+  LOS_E_WRITE_INTERLOCK: "An interlock on another point forbids this write now.",
+  LOS_E_WRITE_FAILED: "The driver could not deliver the write; see the cause.",
+
+  // bus
+  LOS_E_BUS_AUTH: "MQTT authentication failed; check the username and password.",
+  LOS_E_BUS_NOT_AUTHORIZED: "This MQTT client may not publish or subscribe to that topic.",
+  LOS_E_BUS_PAYLOAD_TOO_LARGE: "The MQTT payload exceeds the broker's limit (bus.limits.maxPayloadBytes).",
+  LOS_E_BUS_TOPIC_INVALID: "The MQTT topic is too deep, too long or malformed.",
+  LOS_E_BUS_PROTOCOL: "The MQTT client broke a rule of the protocol and was refused.",
+  LOS_E_BUS_LISTEN: "A broker listener could not bind; check the host and port in bus.listeners.",
+
+  // store
+  LOS_E_STORE_OPEN: "The SQLite store could not be opened; check the data dir's permissions and free space.",
+  LOS_E_STORE_MIGRATION: "A store migration failed; the database was left at its previous version.",
+
+  // agents
+  LOS_E_AGENT_UNKNOWN: "No agent with this id is running.",
+  LOS_E_AGENT_FAILED: "The agent's decision code threw; it was isolated and the gateway keeps running.",
+  LOS_E_AGENT_CONFIG: "The agent's configuration is invalid for its policy kind.",
+
+  // generic
+  LOS_E_CLOSED: "The component is closed.",
+  LOS_E_INTERNAL: "An unexpected internal error; please report it with the log.",
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface LosErrorOptions {
+  cause?: unknown;
+  /** Structured facts for logs and API replies (file, path, point, value…). */
+  details?: Record<string, unknown>;
+}
+
+export class LosError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message?: string, options: LosErrorOptions = {}) {
+    super(message ?? ERROR_CODES[code], options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "LosError";
+    this.code = code;
+    this.details = options.details ?? {};
+  }
+
+  /** What to do about it: the registry's advice. */
+  get hint(): string {
+    return ERROR_CODES[this.code];
+  }
+
+  toJSON(): { code: ErrorCode; message: string; details?: Record<string, unknown> } {
+    const out: { code: ErrorCode; message: string; details?: Record<string, unknown> } = {
+      code: this.code,
+      message: this.message,
+    };
+    if (Object.keys(this.details).length > 0) out.details = this.details;
+    return out;
+  }
+}
+
+export function isLosError(err: unknown, code?: ErrorCode): err is LosError {
+  return err instanceof LosError && (code === undefined || err.code === code);
+}
+
+/** Wrap anything thrown into a LosError, keeping coded errors as they are. */
+export function toLosError(err: unknown, fallback: ErrorCode = "LOS_E_INTERNAL"): LosError {
+  if (err instanceof LosError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new LosError(fallback, message, { cause: err });
+}
+
+/** The reply envelope used for every request over MQTT and HTTP. */
+export type Envelope<T> =
+  | { ok: true; data: T; correlationId?: string }
+  | { ok: false; error: { code: ErrorCode; message: string; details?: Record<string, unknown> }; correlationId?: string };
+
+export function okEnvelope<T>(data: T, correlationId?: string): Envelope<T> {
+  return correlationId === undefined ? { ok: true, data } : { ok: true, data, correlationId };
+}
+
+export function errorEnvelope<T = never>(err: unknown, correlationId?: string): Envelope<T> {
+  const e = toLosError(err);
+  const out: Envelope<T> = { ok: false, error: e.toJSON() };
+  if (correlationId !== undefined) out.correlationId = correlationId;
+  return out;
+}
