@@ -43,6 +43,9 @@ export const ERROR_CODES = {
   // store
   LOS_E_STORE_OPEN: "The SQLite store could not be opened; check the data dir's permissions and free space.",
   LOS_E_STORE_MIGRATION: "A store migration failed; the database was left at its previous version.",
+  LOS_E_STORE_VERSION: "The database's schema version does not match this code (written by a newer LLMAgentOS, or not yet migrated); upgrade the gateway, or start it once to migrate.",
+  LOS_E_STORE_WRITE: "Writing to the store failed (disk full or I/O error); buffered rows are kept and retried; free space on the data dir's disk.",
+  LOS_E_STORE_QUERY: "The store query's arguments are invalid (time range, limit or bucket size); fix the call.",
 
   // agents
   LOS_E_AGENT_UNKNOWN: "No agent with this id is running.",

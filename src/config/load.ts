@@ -1,0 +1,174 @@
+/**
+ * Load a gateway config: YAML → schema → profiles → cross-references. Either everything is valid and
+ * a fully resolved config comes back, or one coded error lists every problem with file, line and path.
+ * A bad config never starts a half-working gateway.
+ */
+import { dirname, isAbsolute, resolve } from "node:path";
+import { isLosError } from "../core/errors.js";
+import { compilePointPatterns, patternDevice } from "../core/point-pattern.js";
+import type { AgentConfig } from "./agent-schema.js";
+import { connectionKey, type Connection } from "./connection-schema.js";
+import { GatewayConfig } from "./gateway-schema.js";
+import { loadProfileFile, resolveProfilePath } from "./profile-load.js";
+import type { DeviceProfile } from "./profile-schema.js";
+import { validateSchema, type SchemaProblem } from "./validate.js";
+import { problemsError, readYamlFile, type YamlFile } from "./yaml-file.js";
+
+export interface LoadedDevice {
+  id: string;
+  tenant?: string;
+  profile: DeviceProfile;
+  profileFile: string;
+  connection: Connection;
+  pollMs?: number;
+}
+
+export interface LoadedConfig {
+  file: string;
+  /** directory of the config file: relative paths in it are resolved from here */
+  dir: string;
+  dataDir: string;
+  config: GatewayConfig;
+  devices: LoadedDevice[];
+}
+
+function loadDevices(config: GatewayConfig, dir: string, problems: SchemaProblem[]): LoadedDevice[] {
+  const searchDirs = config.profilesDir ? [resolve(dir, config.profilesDir)] : [];
+  const devices: LoadedDevice[] = [];
+  config.devices.forEach((d, i) => {
+    try {
+      const profileFile = resolveProfilePath(d.profile, dir, searchDirs);
+      const loaded: LoadedDevice = { id: d.id, profile: loadProfileFile(profileFile), profileFile, connection: d.connection };
+      if (d.tenant !== undefined) loaded.tenant = d.tenant;
+      if (d.pollMs !== undefined) loaded.pollMs = d.pollMs;
+      devices.push(loaded);
+    } catch (err) {
+      if (!isLosError(err)) throw err;
+      problems.push({ path: ["devices", i, "profile"], message: err.message });
+    }
+  });
+  return devices;
+}
+
+function checkUnique(items: { id: string }[] | undefined, section: string, problems: SchemaProblem[]): Set<string> {
+  const ids = new Set<string>();
+  items?.forEach((item, i) => {
+    if (ids.has(item.id)) problems.push({ path: [section, i, "id"], message: `duplicate id "${item.id}"` });
+    ids.add(item.id);
+  });
+  return ids;
+}
+
+function checkConnections(config: GatewayConfig, problems: SchemaProblem[]): void {
+  const units = new Map<string, number>();
+  const buses = new Map<string, string>();
+  config.devices.forEach((d, i) => {
+    const key = connectionKey(d.connection);
+    const unit = `${key}#${d.connection.unitId}`;
+    const other = units.get(unit);
+    if (other !== undefined) {
+      problems.push({
+        path: ["devices", i, "connection", "unitId"],
+        message: `unit id ${d.connection.unitId} on ${key} is already used by device "${config.devices[other]!.id}"`,
+      });
+    }
+    units.set(unit, i);
+    if (d.connection.type === "modbus-rtu") {
+      const c = d.connection;
+      const settings = `${c.baudRate ?? 9600}/${c.parity ?? "none"}/${c.dataBits ?? 8}/${c.stopBits ?? 1}`;
+      const seen = buses.get(key);
+      if (seen !== undefined && seen !== settings) {
+        problems.push({
+          path: ["devices", i, "connection"],
+          message: `serial settings ${settings} differ from ${seen} of another device on ${c.path}`,
+        });
+      }
+      buses.set(key, settings);
+    }
+  });
+}
+
+function pointExists(devices: Map<string, LoadedDevice>, id: string): boolean {
+  const slash = id.indexOf("/");
+  const device = devices.get(id.slice(0, slash));
+  return !!device && device.profile.points.some((p) => p.name === id.slice(slash + 1));
+}
+
+function checkAgent(a: AgentConfig, i: number, devices: Map<string, LoadedDevice>, problems: SchemaProblem[]): void {
+  const at = (path: (string | number)[], message: string) => problems.push({ path: ["agents", i, ...path], message });
+  for (const kind of ["read", "write"] as const) {
+    a.capabilities[kind]?.forEach((pattern, j) => {
+      const device = patternDevice(pattern);
+      if (device !== undefined && !devices.has(device)) at(["capabilities", kind, j], `no device "${device}" is configured`);
+    });
+  }
+  const canRead = compilePointPatterns(a.capabilities.read);
+  const canWrite = compilePointPatterns(a.capabilities.write);
+  const needRead = (path: (string | number)[], id: string) => {
+    if (!pointExists(devices, id)) at(path, `no point "${id}" (expected <device>/<point> of a configured device)`);
+    else if (!canRead(id)) at(path, `"${id}" is not in capabilities.read`);
+  };
+  const needWrite = (path: (string | number)[], id: string) => {
+    if (!pointExists(devices, id)) at(path, `no point "${id}" (expected <device>/<point> of a configured device)`);
+    else if (!canWrite(id)) at(path, `"${id}" is not in capabilities.write`);
+  };
+  const p = a.policy;
+  if (p.kind === "band") {
+    needRead(["policy", "point"], p.point);
+    if (p.low >= p.high) at(["policy", "low"], `low ${p.low} must be below high ${p.high}`);
+    if (p.heat) needWrite(["policy", "heat"], p.heat);
+    if (p.cool) needWrite(["policy", "cool"], p.cool);
+    if (!p.heat && !p.cool) at(["policy"], "a band policy needs `heat`, `cool` or both");
+  } else if (p.kind === "rules") {
+    p.rules.forEach((r, j) => Object.keys(r.then).forEach((id) => needWrite(["policy", "rules", j, "then", id], id)));
+  }
+}
+
+function checkReferences(config: GatewayConfig, devices: LoadedDevice[], problems: SchemaProblem[]): void {
+  const tenants = checkUnique(config.tenants, "tenants", problems);
+  checkUnique(config.devices, "devices", problems);
+  checkUnique(config.agents, "agents", problems);
+  const needTenant = (path: (string | number)[], t: string | undefined) => {
+    if (t !== undefined && !tenants.has(t)) problems.push({ path, message: `no tenant "${t}" in tenants` });
+  };
+  config.devices.forEach((d, i) => needTenant(["devices", i, "tenant"], d.tenant));
+  config.agents?.forEach((a, i) => needTenant(["agents", i, "tenant"], a.tenant));
+  config.bus.users?.forEach((u, i) => {
+    needTenant(["bus", "users", i, "tenant"], u.tenant);
+    if (u.role === "tenant" && !u.tenant) problems.push({ path: ["bus", "users", i, "tenant"], message: "a tenant user needs `tenant`" });
+  });
+  const byId = new Map(devices.map((d) => [d.id, d]));
+  devices.forEach((d) => {
+    const i = config.devices.findIndex((c) => c.id === d.id);
+    d.profile.points.forEach((p) =>
+      p.envelope?.interlocks?.forEach((lock) => {
+        if (lock.point.includes("/") && !pointExists(byId, lock.point)) {
+          problems.push({ path: ["devices", i, "profile"], message: `interlock of "${p.name}" refers to missing point "${lock.point}"` });
+        }
+      }),
+    );
+  });
+  config.agents?.forEach((a, i) => checkAgent(a, i, byId, problems));
+  checkConnections(config, problems);
+}
+
+export function loadConfig(file: string): LoadedConfig {
+  const path = isAbsolute(file) ? file : resolve(file);
+  return resolveConfig(readYamlFile(path, "LOS_E_CONFIG_NOT_FOUND", "LOS_E_CONFIG_PARSE"), dirname(path));
+}
+
+/** The same checks for a config built in code (tests, the demo); relative paths resolve from `dir`. */
+export function loadConfigValue(value: unknown, dir: string, label = "<inline config>"): LoadedConfig {
+  return resolveConfig({ file: label, value, locate: () => undefined }, dir);
+}
+
+function resolveConfig(yaml: YamlFile, dir: string): LoadedConfig {
+  const schemaProblems = validateSchema(GatewayConfig, yaml.value);
+  if (schemaProblems.length > 0) throw problemsError("LOS_E_CONFIG_INVALID", yaml, schemaProblems);
+  const config = yaml.value as GatewayConfig;
+  const problems: SchemaProblem[] = [];
+  const devices = loadDevices(config, dir, problems);
+  if (problems.length === 0) checkReferences(config, devices, problems);
+  if (problems.length > 0) throw problemsError("LOS_E_CONFIG_INVALID", yaml, problems);
+  return { file: yaml.file, dir, dataDir: resolve(dir, config.dataDir), config, devices };
+}
