@@ -22,6 +22,7 @@ export const ERROR_CODES = {
   LOS_E_POINT_UNKNOWN: "No point with this name exists on the device.",
   LOS_E_CODEC: "A value could not be encoded or decoded with the point's type; check the profile's type and word order.",
   LOS_E_DRIVER_CLOSED: "The driver was closed while the request was waiting.",
+  LOS_E_DEVICE_BUSY: "The connection's request queue is full and a poll was dropped; poll less often or split devices across connections.",
 
   // actuation (one path: capability, lease, envelope, driver, audit)
   LOS_E_WRITE_NOT_PERMITTED: "The caller has no capability to write this point; grant it in the agent or tenant config.",
@@ -51,6 +52,9 @@ export const ERROR_CODES = {
   LOS_E_AGENT_UNKNOWN: "No agent with this id is running.",
   LOS_E_AGENT_FAILED: "The agent's decision code threw; it was isolated and the gateway keeps running.",
   LOS_E_AGENT_CONFIG: "The agent's configuration is invalid for its policy kind.",
+
+  // simulators
+  LOS_E_SIM_START: "A simulator could not start (port in use, serial path missing, socat not installed); see the message and cause.",
 
   // generic
   LOS_E_CLOSED: "The component is closed.",
