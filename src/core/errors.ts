@@ -32,6 +32,8 @@ export const ERROR_CODES = {
   LOS_E_WRITE_RATE: "The change is faster than the envelope's max rate per second; step towards the target.",
   LOS_E_WRITE_INTERLOCK: "An interlock on another point forbids this write now.",
   LOS_E_WRITE_FAILED: "The driver could not deliver the write; see the cause.",
+  LOS_E_READ_NOT_PERMITTED: "The agent has no capability to read this point; add it to capabilities.read.",
+  LOS_E_PUBLISH_NOT_PERMITTED: "The agent may only publish under its own out/ prefix, on sub-topics granted in capabilities.publish.",
 
   // bus
   LOS_E_BUS_AUTH: "MQTT authentication failed; check the username and password.",
