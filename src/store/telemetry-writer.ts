@@ -1,0 +1,220 @@
+/**
+ * Buffered telemetry writes to history.db. `append` only copies fields into the ring buffer; rows
+ * reach SQLite in one transaction per flush: when the buffer holds `flushRows`, every `flushMs` on
+ * the injected clock, and on `flush()`/`close()`. Timer-driven flushes never throw: a failure is
+ * counted and logged, and the rows stay buffered for the next attempt (up to `maxBufferRows`, after
+ * which the oldest are dropped and counted).
+ */
+import type { Statement } from "better-sqlite3";
+import type { Clock, TimerHandle } from "../core/clock.js";
+import { LosError, isLosError } from "../core/errors.js";
+import type { Logger, Reading } from "../core/types.js";
+import { KIND_NONE } from "./telemetry-codec.js";
+import { ReadingBuffer } from "./telemetry-buffer.js";
+import type { Db } from "./sqlite.js";
+
+export interface TelemetryWriterOptions {
+  /** Flush when this many rows are buffered. Default 5000. */
+  flushRows?: number;
+  /** Flush buffered rows at most this long after they arrive (ms, on the clock). Default 500. */
+  flushMs?: number;
+  /** Keep at most this many rows while the disk is slow or failing; older ones are dropped. Default 200 000. */
+  maxBufferRows?: number;
+}
+
+export interface TelemetryStats {
+  /** Rows given to append(). */
+  appended: number;
+  /** Rows committed to history.db. */
+  written: number;
+  /** Rows dropped because the buffer was full. */
+  dropped: number;
+  /** Rows waiting in the buffer. */
+  buffered: number;
+  flushes: number;
+  failedFlushes: number;
+  /** Duration of the last successful flush (ms, monotonic clock). */
+  lastFlushMs: number;
+  lastError?: { code: string; message: string; at: number };
+}
+
+interface PointInfo {
+  id: number;
+  kind: number;
+  /** Buffer slot of this point's newest row in the flush under way (-1: none). */
+  latest: number;
+}
+
+/** Rows per multi-row INSERT: fewer statement calls per flush. 6 columns × 64 rows < SQLite's 32766 variables. */
+const ROWS_PER_INSERT = 64;
+const COLS = 6;
+
+export class TelemetryWriter {
+  #db: Db;
+  #clock: Clock;
+  #log: Logger;
+  #flushRows: number;
+  #flushMs: number;
+  #buf: ReadingBuffer;
+  #points = new Map<string, PointInfo>();
+  #timer: TimerHandle | undefined;
+  #failing = false;
+  #closed = false;
+  #params: (number | string | null)[] = new Array<number | string | null>(ROWS_PER_INSERT * COLS).fill(null);
+  #stats: TelemetryStats = { appended: 0, written: 0, dropped: 0, buffered: 0, flushes: 0, failedFlushes: 0, lastFlushMs: 0 };
+  #insertOne: Statement;
+  #insertMany: Statement;
+  #upsertLast: Statement;
+  #selectPoint: Statement<[string], { id: number; kind: number }>;
+  #insertPoint: Statement;
+  #updateKind: Statement;
+
+  constructor(db: Db, clock: Clock, logger: Logger, options: TelemetryWriterOptions = {}) {
+    this.#db = db;
+    this.#clock = clock;
+    this.#log = logger;
+    this.#flushRows = positive(options.flushRows, 5000);
+    this.#flushMs = positive(options.flushMs, 500);
+    const maxRows = Math.max(positive(options.maxBufferRows, 200_000), 1);
+    this.#buf = new ReadingBuffer(Math.min(this.#flushRows * 2, maxRows), maxRows);
+    const one = "(?, ?, ?, ?, ?, ?)";
+    const insert = "INSERT INTO samples (point_id, ts, num, txt, quality, error) VALUES ";
+    this.#insertOne = db.prepare(insert + one);
+    this.#insertMany = db.prepare(insert + new Array(ROWS_PER_INSERT).fill(one).join(", "));
+    this.#upsertLast = db.prepare(
+      `INSERT INTO last_values (point_id, ts, num, txt, quality, error) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (point_id) DO UPDATE SET ts = excluded.ts, num = excluded.num, txt = excluded.txt,
+         quality = excluded.quality, error = excluded.error
+       WHERE excluded.ts >= last_values.ts`,
+    );
+    this.#selectPoint = db.prepare("SELECT id, kind FROM points WHERE name = ?");
+    this.#insertPoint = db.prepare("INSERT INTO points (name, kind) VALUES (?, ?)");
+    this.#updateKind = db.prepare("UPDATE points SET kind = ? WHERE id = ?");
+  }
+
+  /** Buffer readings for the next flush. Cheap: no I/O unless the buffer reaches `flushRows`. */
+  append(readings: readonly Reading[]): void {
+    if (this.#closed) throw new LosError("LOS_E_CLOSED", "The telemetry writer is closed");
+    const buf = this.#buf;
+    for (let k = 0; k < readings.length; k++) buf.push(readings[k]!);
+    this.#stats.appended += readings.length;
+    if (buf.size >= this.#flushRows && !this.#failing) this.#flushSafely();
+    else if (buf.size > 0 && this.#timer === undefined) this.#schedule();
+  }
+
+  /** Write every buffered row now, in one transaction. Returns the rows written; throws LOS_E_STORE_WRITE. */
+  flush(): number {
+    const n = this.#buf.size;
+    if (n === 0) return 0;
+    const started = this.#clock.monotonic();
+    try {
+      this.#db.transaction(() => this.#writeRows(n))();
+    } catch (err) {
+      this.#points.clear(); // interned ids and kinds from the rolled-back transaction are void
+      this.#failing = true;
+      this.#stats.failedFlushes++;
+      const e = isLosError(err)
+        ? err
+        : new LosError("LOS_E_STORE_WRITE", `Telemetry flush of ${n} rows failed: ${err instanceof Error ? err.message : String(err)}`, {
+            cause: err,
+            details: { rows: n },
+          });
+      this.#stats.lastError = { code: e.code, message: e.message, at: this.#clock.now() };
+      if (!this.#closed && this.#timer === undefined) this.#schedule();
+      throw e;
+    }
+    this.#buf.shift(n);
+    this.#failing = false;
+    this.#stats.written += n;
+    this.#stats.flushes++;
+    this.#stats.lastFlushMs = this.#clock.monotonic() - started;
+    return n;
+  }
+
+  stats(): TelemetryStats {
+    const s = { ...this.#stats, dropped: this.#buf.dropped, buffered: this.#buf.size };
+    if (s.lastError) s.lastError = { ...s.lastError };
+    return s;
+  }
+
+  /** Flush and stop the timer. Later appends throw LOS_E_CLOSED. Throws LOS_E_STORE_WRITE if the final flush fails. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.flush();
+  }
+
+  #schedule(): void {
+    this.#timer = this.#clock.setTimeout(() => {
+      this.#timer = undefined;
+      this.#flushSafely();
+    }, this.#flushMs); // not unref'd: a pending flush keeps the process alive until the rows are written
+  }
+
+  /** For timers and the size trigger: never throws. */
+  #flushSafely(): void {
+    try {
+      this.flush();
+    } catch (err) {
+      this.#log.error({ err, buffered: this.#buf.size }, "telemetry flush failed; rows kept for retry");
+    }
+    if (this.#buf.size > 0 && this.#timer === undefined && !this.#closed) this.#schedule();
+  }
+
+  #writeRows(n: number): void {
+    const buf = this.#buf;
+    const params = this.#params;
+    const touched: PointInfo[] = [];
+    let p = 0;
+    for (let k = 0; k < n; k++) {
+      const s = buf.slot(k);
+      const info = this.#point(buf.name(s), buf.kind(s));
+      if (info.latest === -1) touched.push(info);
+      if (info.latest === -1 || buf.ts(s) >= buf.ts(info.latest)) info.latest = s;
+      params[p++] = info.id;
+      params[p++] = buf.ts(s);
+      params[p++] = buf.num(s);
+      params[p++] = buf.txt(s);
+      params[p++] = buf.quality(s);
+      params[p++] = buf.error(s);
+      if (p === params.length) {
+        this.#insertMany.run(params);
+        p = 0;
+      }
+    }
+    for (let q = 0; q < p; q += COLS) {
+      this.#insertOne.run(params[q], params[q + 1], params[q + 2], params[q + 3], params[q + 4], params[q + 5]);
+    }
+    for (const info of touched) {
+      const s = info.latest;
+      info.latest = -1;
+      this.#upsertLast.run(info.id, buf.ts(s), buf.num(s), buf.txt(s), buf.quality(s), buf.error(s));
+    }
+  }
+
+  /** The interned point, created on first sight; its kind follows the latest non-null value. */
+  #point(name: string, kind: number): PointInfo {
+    let info = this.#points.get(name);
+    if (info === undefined) {
+      const row = this.#selectPoint.get(name);
+      if (row) {
+        info = { id: row.id, kind: row.kind, latest: -1 };
+      } else {
+        const id = Number(this.#insertPoint.run(name, kind).lastInsertRowid);
+        info = { id, kind, latest: -1 };
+      }
+      this.#points.set(name, info);
+    }
+    if (kind !== KIND_NONE && kind !== info.kind) {
+      this.#updateKind.run(kind, info.id);
+      info.kind = kind;
+    }
+    return info;
+  }
+}
+
+function positive(value: number | undefined, fallback: number): number {
+  return value !== undefined && Number.isFinite(value) && value > 0 ? Math.trunc(value) : fallback;
+}
