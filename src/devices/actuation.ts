@@ -1,0 +1,139 @@
+/**
+ * The one path every actuator write takes, whoever asks (agent code, rules, an LLM later, an MQTT
+ * client, the CLI): capability → envelope → driver → audit. Every attempt is audited, accepted or
+ * not, and the caller gets a coded outcome instead of an exception. Writes to one point are
+ * serialised so the rate limit always sees the previous write.
+ */
+import type { Clock } from "../core/clock.js";
+import { toLosError, type ErrorCode } from "../core/errors.js";
+import type { LiveValues } from "../core/live-values.js";
+import { splitPointId, type Actor, type Logger, type Value } from "../core/types.js";
+import type { PointDef } from "../config/profile-schema.js";
+import { checkEnvelope } from "./envelope.js";
+
+export type ActuationResult =
+  | { ok: true; auditId: number; point: string; value: Value }
+  | { ok: false; auditId: number; point: string; code: ErrorCode; message: string };
+
+export interface AuditEntry {
+  ts: number;
+  actor: Actor;
+  point: string;
+  value: Value;
+  previous?: Value;
+  reason: string;
+  outcome: "accepted" | "refused" | "failed";
+  code?: string;
+  message?: string;
+}
+
+export interface ActuationDeps {
+  clock: Clock;
+  live: LiveValues;
+  logger: Logger;
+  devices: {
+    point(deviceId: string, name: string): PointDef | undefined;
+    write(deviceId: string, name: string, value: Value): Promise<void>;
+  };
+  audit: { record(entry: AuditEntry): { id: number } };
+  /** is this actor allowed to write this point? */
+  canWrite(actor: Actor, pointId: string): boolean;
+  /** called after each audited attempt (the gateway publishes it on the bus) */
+  onAudit?(entry: AuditEntry & { id: number }): void;
+}
+
+export interface ActuateRequest {
+  actor: Actor;
+  point: string;
+  value: Value;
+  reason: string;
+  /** a safe-value write: skips rate and interlocks, never the capability or the range */
+  safety?: boolean;
+}
+
+export class ActuationService {
+  #deps: ActuationDeps;
+  #lastWrites = new Map<string, { value: Value; ts: number }>();
+  #tails = new Map<string, Promise<unknown>>();
+
+  constructor(deps: ActuationDeps) {
+    this.#deps = deps;
+  }
+
+  actuate(req: ActuateRequest): Promise<ActuationResult> {
+    const previous = this.#tails.get(req.point) ?? Promise.resolve();
+    const next = previous.then(() => this.#actuateNow(req));
+    const tail = next.finally(() => {
+      if (this.#tails.get(req.point) === tail) this.#tails.delete(req.point);
+    });
+    this.#tails.set(req.point, tail);
+    return next;
+  }
+
+  /** Drive every given point that declares a safe value to it; returns the outcomes. */
+  async driveToSafe(points: { deviceId: string; point: PointDef }[], reason: string): Promise<ActuationResult[]> {
+    const writes = points
+      .filter(({ point }) => point.writable && point.envelope?.safeValue !== undefined)
+      .map(({ deviceId, point }) =>
+        this.actuate({
+          actor: { kind: "system", id: "safety" },
+          point: `${deviceId}/${point.name}`,
+          value: point.envelope!.safeValue!,
+          reason,
+          safety: true,
+        }),
+      );
+    return Promise.all(writes);
+  }
+
+  async #actuateNow(req: ActuateRequest): Promise<ActuationResult> {
+    const { clock, devices, live } = this.#deps;
+    const now = clock.now();
+    const previous = this.#lastWrites.get(req.point)?.value ?? live.get(req.point)?.value ?? undefined;
+    const refuse = (code: ErrorCode, message: string, outcome: "refused" | "failed" = "refused") =>
+      this.#audit(req, now, previous, { outcome, code, message });
+
+    const ids = splitPointId(req.point);
+    const point = ids && devices.point(ids.device, ids.point);
+    if (!ids || !point) return refuse("LOS_E_POINT_UNKNOWN", `no point "${req.point}" on this gateway`);
+    if (!this.#deps.canWrite(req.actor, req.point)) {
+      return refuse("LOS_E_WRITE_NOT_PERMITTED", `${req.actor.kind} "${req.actor.id}" may not write ${req.point}`);
+    }
+    const lastWrite = this.#lastWrites.get(req.point);
+    const verdict = checkEnvelope({
+      deviceId: ids.device,
+      point,
+      value: req.value,
+      now,
+      ...(lastWrite ? { lastWrite } : {}),
+      read: (id) => live.get(id),
+      safety: req.safety ?? false,
+    });
+    if (!verdict.ok) return refuse(verdict.code, verdict.message);
+    try {
+      await devices.write(ids.device, ids.point, req.value);
+    } catch (err) {
+      const e = toLosError(err, "LOS_E_WRITE_FAILED");
+      return refuse(e.code === "LOS_E_INTERNAL" ? "LOS_E_WRITE_FAILED" : e.code, e.message, "failed");
+    }
+    this.#lastWrites.set(req.point, { value: req.value, ts: clock.now() });
+    return this.#audit(req, now, previous, { outcome: "accepted" });
+  }
+
+  #audit(
+    req: ActuateRequest,
+    ts: number,
+    previous: Value | null | undefined,
+    result: { outcome: AuditEntry["outcome"]; code?: ErrorCode; message?: string },
+  ): ActuationResult {
+    const entry: AuditEntry = { ts, actor: req.actor, point: req.point, value: req.value, reason: req.reason, ...result };
+    if (previous !== undefined && previous !== null) entry.previous = previous;
+    const { id } = this.#deps.audit.record(entry);
+    this.#deps.onAudit?.({ ...entry, id });
+    if (result.outcome !== "accepted") {
+      this.#deps.logger.warn({ point: req.point, actor: req.actor.id, code: result.code }, result.message ?? "write refused");
+      return { ok: false, auditId: id, point: req.point, code: result.code!, message: result.message ?? "" };
+    }
+    return { ok: true, auditId: id, point: req.point, value: req.value };
+  }
+}
