@@ -58,6 +58,9 @@ export const ERROR_CODES = {
   // simulators
   LOS_E_SIM_START: "A simulator could not start (port in use, serial path missing, socat not installed); see the message and cause.",
 
+  // requests over MQTT or HTTP
+  LOS_E_REQUEST_INVALID: "The request is malformed; see the message for the expected shape.",
+
   // generic
   LOS_E_CLOSED: "The component is closed.",
   LOS_E_INTERNAL: "An unexpected internal error; please report it with the log.",

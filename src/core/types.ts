@@ -31,6 +31,8 @@ export interface Actor {
   kind: "agent" | "operator" | "mqtt" | "system";
   id: string;
   tenant?: string;
+  /** for MQTT clients: the role their credentials carry */
+  role?: string;
 }
 
 export interface Logger {

@@ -1,0 +1,85 @@
+/**
+ * Point writes requested over MQTT (`…/devices/<device>/write`): parsed, attributed to the client's
+ * authenticated identity, sent through the one actuation path, and answered with the standard
+ * envelope on `replyTo` (a topic the client may subscribe to) or `…/replies/<correlationId>`.
+ */
+import type { AedesPublishPacket, Client } from "aedes";
+import type { Authorizer } from "../bus/authorize.js";
+import type { BrokerHandle } from "../bus/broker.js";
+import { topicMatches } from "../bus/topic-rules.js";
+import { errorEnvelope, LosError, okEnvelope } from "../core/errors.js";
+import { gatewayBase, topics, type DeviceWriteRequest, type GatewayScope } from "../core/topics.js";
+import type { Actor, Logger } from "../core/types.js";
+import type { ActuationResult } from "../devices/actuation.js";
+
+export interface MqttWritesDeps {
+  broker: BrokerHandle;
+  authorizer: Authorizer;
+  scope: GatewayScope;
+  logger: Logger;
+  actuate(actor: Actor, point: string, value: DeviceWriteRequest["value"], reason: string): Promise<ActuationResult>;
+}
+
+function parseRequest(payload: Buffer): DeviceWriteRequest {
+  let body: unknown;
+  try {
+    body = JSON.parse(payload.toString("utf8"));
+  } catch {
+    throw new LosError("LOS_E_REQUEST_INVALID", "the write request is not JSON");
+  }
+  const b = body as Partial<DeviceWriteRequest>;
+  if (!b || typeof b !== "object" || typeof b.point !== "string" || typeof b.reason !== "string" || b.reason.length === 0) {
+    throw new LosError("LOS_E_REQUEST_INVALID", 'expected {"point": string, "value": number|boolean, "reason": string}');
+  }
+  if (typeof b.value !== "number" && typeof b.value !== "boolean") {
+    throw new LosError("LOS_E_REQUEST_INVALID", "value must be a number or a boolean");
+  }
+  return b as DeviceWriteRequest;
+}
+
+/** Start serving; returns a function that stops it. */
+export function serveMqttWrites(deps: MqttWritesDeps): () => void {
+  const { broker, scope, logger } = deps;
+  const filter = `${gatewayBase(scope)}/devices/+/write`;
+  const log = logger.child({ component: "mqtt-writes" });
+
+  const reply = (topic: string, body: unknown) =>
+    broker.client.publish(topic, body as object).catch((err: unknown) => log.warn({ err, topic }, "write reply not delivered"));
+
+  const handle = async (packet: AedesPublishPacket, client: Client) => {
+    const identity = broker.identityOf(client.id);
+    const device = packet.topic.split("/").at(-2)!;
+    let correlationId: string | undefined;
+    let replyTopic: string | undefined;
+    try {
+      const req = parseRequest(Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload));
+      correlationId = typeof req.correlationId === "string" ? req.correlationId.slice(0, 128) : undefined;
+      replyTopic = req.replyTo ?? (correlationId ? topics.reply(scope, correlationId.replace(/[/#+]/g, "_")) : undefined);
+      if (req.replyTo !== undefined && (!identity || /[#+]/.test(req.replyTo) || !deps.authorizer.canSubscribe(identity, req.replyTo))) {
+        replyTopic = undefined;
+        throw new LosError("LOS_E_REQUEST_INVALID", "replyTo must be a topic this client may subscribe to");
+      }
+      const actor: Actor = { kind: "mqtt", id: identity?.username ?? `client:${client.id}`, role: identity?.role ?? "anonymous" };
+      if (identity?.tenant !== undefined) actor.tenant = identity.tenant;
+      const result = await deps.actuate(actor, `${device}/${req.point}`, req.value, req.reason);
+      if (replyTopic) {
+        await reply(
+          replyTopic,
+          result.ok
+            ? okEnvelope({ auditId: result.auditId, point: result.point, value: result.value }, correlationId)
+            : { ok: false, error: { code: result.code, message: result.message, details: { auditId: result.auditId } }, correlationId },
+        );
+      }
+    } catch (err) {
+      log.warn({ err: (err as Error).message, client: client.id }, "bad write request");
+      if (replyTopic) await reply(replyTopic, errorEnvelope(err, correlationId));
+    }
+  };
+
+  const onPublish = (packet: AedesPublishPacket, client: Client | null) => {
+    // in-process publications (client null) are the gateway's own; only network clients request writes
+    if (client && topicMatches(filter, packet.topic)) void handle(packet, client);
+  };
+  broker.aedes.on("publish", onPublish);
+  return () => broker.aedes.removeListener("publish", onPublish);
+}

@@ -1,0 +1,208 @@
+/**
+ * buildGateway(config): wires the layers of one gateway and returns a handle with close().
+ *
+ * Hot path, once per device per poll cycle: readings → live values → history buffer → one retained
+ * state message on the bus → agents that may read them. Writes from anyone take the single
+ * actuation path. Start-up is all or nothing: if any part fails, what was started is closed again.
+ */
+import { createAgentFromConfig } from "./agents/from-config.js";
+import type { Agent } from "./agents/agent.js";
+import { WritePermissions } from "./agents/permissions.js";
+import { AgentRuntime } from "./agents/runtime.js";
+import { serveMqttWrites } from "./api/mqtt-writes.js";
+import { defaultAuthorizer } from "./bus/authorize.js";
+import { startBroker, type BrokerHandle } from "./bus/broker.js";
+import type { BusClient } from "./bus/bus-client.js";
+import { loadOrCreateCredentials, type ScryptParams } from "./bus/credentials.js";
+import { systemClock, type Clock } from "./core/clock.js";
+import { LiveValues } from "./core/live-values.js";
+import { compilePointPatterns } from "./core/point-pattern.js";
+import { topics, type GatewayScope } from "./core/topics.js";
+import { silentLogger, type Actor, type Logger, type Value } from "./core/types.js";
+import type { LoadedConfig } from "./config/load.js";
+import { ActuationService, type ActuationResult } from "./devices/actuation.js";
+import { createDeviceManager, type DeviceManager } from "./devices/device-manager.js";
+import { DeviceStatePublisher } from "./devices/device-state-publisher.js";
+import { openStore, type Store } from "./store/index.js";
+
+export const VERSION = "0.1.0";
+
+export interface GatewayOptions {
+  clock?: Clock;
+  logger?: Logger;
+  /** where config users' passwords are read from (default process.env) */
+  env?: NodeJS.ProcessEnv;
+  /** scrypt cost for generated credentials (tests lower it) */
+  scrypt?: ScryptParams;
+  /** compare merged block reads with one request per point (benchmarks) */
+  mergeReads?: boolean;
+}
+
+export interface Gateway {
+  readonly config: LoadedConfig;
+  readonly scope: GatewayScope;
+  readonly broker: BrokerHandle;
+  readonly bus: BusClient;
+  readonly store: Store;
+  readonly devices: DeviceManager;
+  readonly agents: AgentRuntime;
+  readonly live: LiveValues;
+  /** the single write path: capability → envelope → driver → audit */
+  actuate(actor: Actor, point: string, value: Value, reason: string): Promise<ActuationResult>;
+  /** host an agent written in code (in-process) */
+  addAgent(agent: Agent): void;
+  close(): Promise<void>;
+}
+
+export async function buildGateway(config: LoadedConfig, options: GatewayOptions = {}): Promise<Gateway> {
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? silentLogger;
+  const cfg = config.config;
+  const scope: GatewayScope = { site: cfg.site, gateway: cfg.gateway };
+  const cleanups: (() => Promise<void> | void)[] = [];
+  const unwind = async () => {
+    for (const fn of cleanups.reverse()) await fn();
+  };
+
+  try {
+    const history = cfg.history ?? {};
+    const store = openStore({
+      dataDir: config.dataDir,
+      clock,
+      logger,
+      telemetry: { ...(history.flushMs ? { flushMs: history.flushMs } : {}), ...(history.flushRows ? { flushRows: history.flushRows } : {}) },
+      retention: {
+        ...(history.maxAgeDays ? { maxAgeMs: history.maxAgeDays * 86_400_000 } : {}),
+        ...(history.maxSizeMB ? { maxBytes: history.maxSizeMB * 1024 * 1024 } : {}),
+      },
+    });
+    cleanups.push(() => store.close());
+
+    const credentials = await loadOrCreateCredentials(
+      config.dataDir,
+      (cfg.bus.users ?? []).map((u) => ({ ...u })),
+      { ...(options.env ? { env: options.env } : {}), ...(options.scrypt ? { scrypt: options.scrypt } : {}) },
+    );
+    if (credentials.createdAdmin) {
+      logger.info({ file: credentials.adminPasswordFile }, "generated the MQTT admin password (readable only by this user)");
+    }
+    const broker = await startBroker({
+      listeners: cfg.bus.listeners.map((l) => ({ ...l })),
+      credentials: credentials.store,
+      limits: cfg.bus.limits ?? {},
+      authorizer: defaultAuthorizer,
+      logger,
+      clock,
+    });
+    cleanups.push(() => broker.close());
+    const bus = broker.client;
+    const live = new LiveValues();
+
+    const devicesById = new Map(config.devices.map((d) => [d.id, d]));
+    const agentWrites = new Map<string, readonly string[]>();
+    const permissions = new WritePermissions({
+      deviceTenant: (id) => devicesById.get(id)?.tenant,
+      agentWritePatterns: (id) => agentWrites.get(id),
+    });
+
+    const resolved = config.devices.map((d) => ({
+      id: d.id,
+      ...(d.tenant !== undefined ? { tenant: d.tenant } : {}),
+      connection: d.connection,
+      profile: d.pollMs ? { ...d.profile, defaults: { ...d.profile.defaults, pollMs: d.pollMs } } : d.profile,
+    }));
+    const statePublisher = new DeviceStatePublisher(bus, scope, resolved);
+    let agents: AgentRuntime | undefined;
+    const devices = createDeviceManager({
+      devices: resolved,
+      clock,
+      logger,
+      ...(options.mergeReads === false ? { mergeReads: false } : {}),
+      onReadings: (deviceId, readings) => {
+        live.update(readings);
+        store.telemetry.append(readings);
+        statePublisher.publish(deviceId, readings);
+        agents?.deliver(readings);
+      },
+      onStatus: (deviceId, status) => {
+        logger[status.available ? "info" : "warn"]({ device: deviceId, ...status }, status.available ? "device available" : "device unavailable");
+        void bus.publish(topics.deviceStatus(scope, deviceId), status, { retain: true }).catch(() => {});
+      },
+    });
+    cleanups.push(() => devices.stop());
+
+    const actuation = new ActuationService({
+      clock,
+      live,
+      logger,
+      devices,
+      audit: store.audit,
+      canWrite: (actor, point) => permissions.canWrite(actor, point),
+      onAudit: (e) => {
+        const payload = { id: e.id, ts: e.ts, actor: e.actor.id, point: e.point, value: e.value, reason: e.reason, outcome: e.outcome, ...(e.code ? { code: e.code } : {}) };
+        void bus.publish(topics.audit(scope), payload).catch(() => {});
+      },
+    });
+    const actuate = (actor: Actor, point: string, value: Value, reason: string) => actuation.actuate({ actor, point, value, reason });
+
+    const writablePointsOf = (patterns: readonly string[] | undefined) => {
+      const matches = compilePointPatterns(patterns);
+      return config.devices.flatMap((d) =>
+        d.profile.points.filter((p) => p.writable && matches(`${d.id}/${p.name}`)).map((point) => ({ deviceId: d.id, point })),
+      );
+    };
+    agents = new AgentRuntime({
+      clock,
+      logger,
+      live,
+      actuate,
+      publish: (agentId, sub, payload) => bus.publish(topics.agentOut(scope, agentId, sub), payload as object),
+      onStatus: (agentId, status) => void bus.publish(topics.agentStatus(scope, agentId), status, { retain: true }).catch(() => {}),
+      onFailed: (agent) => {
+        logger.error({ agent: agent.id, code: "LOS_E_AGENT_FAILED" }, "agent failed: driving its actuators to their safe values");
+        void actuation.driveToSafe(writablePointsOf(agent.capabilities.write), `agent ${agent.id} failed`);
+      },
+    });
+    const runtime = agents;
+    const addAgent = (agent: Agent) => {
+      agentWrites.set(agent.id, agent.capabilities.write ?? []);
+      permissions.reset();
+      runtime.add(agent);
+    };
+    for (const a of cfg.agents ?? []) addAgent(await createAgentFromConfig(a, config.dir));
+    cleanups.push(async () => {
+      await runtime.stop();
+      if (cfg.safeOnShutdown !== false) await actuation.driveToSafe(writablePointsOf(["*"]), "gateway shutdown");
+    });
+
+    const stopWrites = serveMqttWrites({ broker, authorizer: defaultAuthorizer, scope, logger, actuate });
+    cleanups.push(stopWrites);
+
+    const status = (state: "online" | "offline") =>
+      bus.publish(topics.gatewayStatus(scope), { state, ts: clock.now(), version: VERSION, ...scope }, { retain: true });
+    await status("online");
+    cleanups.push(() => status("offline").catch(() => {}));
+
+    await devices.start();
+    runtime.start();
+    logger.info({ site: scope.site, gateway: scope.gateway, devices: config.devices.length, agents: runtime.agents().length, listeners: broker.listeners() }, "gateway started");
+
+    let closing: Promise<void> | undefined;
+    return {
+      config,
+      scope,
+      broker,
+      bus,
+      store,
+      devices,
+      agents: runtime,
+      live,
+      actuate,
+      addAgent,
+      close: () => (closing ??= unwind().then(() => logger.info({}, "gateway stopped"))),
+    };
+  } catch (err) {
+    await unwind();
+    throw err;
+  }
+}
