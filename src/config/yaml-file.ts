@@ -2,7 +2,7 @@
  * Read a YAML file keeping enough of the document to point at the line of a bad value.
  */
 import { readFileSync } from "node:fs";
-import { LineCounter, parseDocument, isNode, type Document } from "yaml";
+import { LineCounter, parseDocument, isMap, isNode, isScalar, isSeq, type Document } from "yaml";
 import { LosError, type ErrorCode } from "../core/errors.js";
 import { formatPath, type SchemaProblem } from "./validate.js";
 
@@ -37,12 +37,28 @@ export function readYamlFile(file: string, notFound: ErrorCode, parseError: Erro
     value: doc.toJS({ maxAliasCount: 100 }),
     locate(path) {
       for (let n = path.length; n >= 0; n--) {
-        const node = doc.getIn(path.slice(0, n), true);
+        const node = nodeAt(doc, path.slice(0, n));
         if (isNode(node) && node.range) return lineCounter.linePos(node.range[0]);
       }
       return undefined;
     },
   };
+}
+
+/**
+ * The node naming `path`: for a map entry its key (so an unknown key whose value is a block points at
+ * the key's line, not the next one), for a sequence item the item itself.
+ */
+function nodeAt(doc: Document, path: (string | number)[]): unknown {
+  if (path.length === 0) return doc.contents;
+  const parent = doc.getIn(path.slice(0, -1), true);
+  const last = path[path.length - 1];
+  if (isMap(parent)) {
+    const pair = parent.items.find((p) => (isScalar(p.key) ? p.key.value : p.key) === last);
+    return pair?.key;
+  }
+  if (isSeq(parent) && typeof last === "number") return parent.items[last];
+  return undefined;
 }
 
 /** One coded error listing every problem as `file:line path: message`. */
