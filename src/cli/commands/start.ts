@@ -1,0 +1,24 @@
+import type { Command } from "commander";
+import { loadConfig } from "../../config/load.js";
+import { createLogger, type LogLevel } from "../../core/logger.js";
+import { buildGateway } from "../../gateway.js";
+import { DEFAULT_CONFIG } from "../common.js";
+import { parseDuration } from "../time-arg.js";
+import { waitForStop } from "../wait-for-signal.js";
+
+export function startCommand(program: Command): void {
+  program
+    .command("start")
+    .description("run the gateway: broker, devices, history and agents, until SIGINT/SIGTERM")
+    .option("-c, --config <file>", "gateway config file (env LOS_CONFIG)", DEFAULT_CONFIG)
+    .option("--log-level <level>", "debug, info, warn or error (overrides the config)")
+    .option("--duration <d>", "stop after this long (e.g. 30s), for tests and trials")
+    .action(async (opts: { config: string; logLevel?: LogLevel; duration?: string }) => {
+      const config = loadConfig(opts.config);
+      const logger = createLogger(opts.logLevel ?? config.config.log?.level ?? "info");
+      const gateway = await buildGateway(config, { logger });
+      const why = await waitForStop(opts.duration ? parseDuration(opts.duration) : undefined);
+      logger.info({ signal: why }, "stopping");
+      await gateway.close();
+    });
+}

@@ -1,0 +1,42 @@
+/**
+ * The llmagentos command line. Every subcommand has --help; errors print their code and advice and
+ * exit with a code from exit-codes.ts.
+ */
+import { Command, CommanderError } from "commander";
+import { VERSION } from "../gateway.js";
+import { auditCommand } from "./commands/audit.js";
+import { demoCommand } from "./commands/demo.js";
+import { historyCommand } from "./commands/history.js";
+import { pointsCommand } from "./commands/points.js";
+import { schemaCommand } from "./commands/schema.js";
+import { simCommand } from "./commands/sim.js";
+import { startCommand } from "./commands/start.js";
+import { validateCommand } from "./commands/validate.js";
+import { EXIT } from "./exit-codes.js";
+import { reportError } from "./output.js";
+
+const program = new Command("llmagentos")
+  .description("LLMAgentOS: an agent operating system for edge and IoT gateways")
+  .version(VERSION)
+  .showHelpAfterError("(run with --help for usage)")
+  .exitOverride();
+
+for (const add of [startCommand, demoCommand, validateCommand, simCommand, pointsCommand, historyCommand, auditCommand, schemaCommand]) {
+  add(program);
+}
+program.commands.forEach(function exitOverrideAll(cmd: Command) {
+  cmd.exitOverride();
+  cmd.commands.forEach(exitOverrideAll);
+});
+
+try {
+  await program.parseAsync(process.argv);
+  process.exitCode = EXIT.OK;
+} catch (err) {
+  if (err instanceof CommanderError) {
+    // --help and --version end here with exit code 0; usage errors were already printed
+    process.exitCode = err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+  } else {
+    process.exitCode = reportError(err);
+  }
+}
