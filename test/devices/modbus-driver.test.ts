@@ -76,6 +76,20 @@ describe("modbus driver over TCP", () => {
     expect(ok.ok && ok.data).toEqual([1, 2, 3, 4]);
   });
 
+  it("after a timeout, the rest of the batch for that unit fails without using the bus", async () => {
+    const { sim, driver } = await setup();
+    sim.faults.set({ mode: "no-answer" });
+    const before = sim.server.stats.requests;
+    const results = await driver.read(1, [
+      { kind: "holding", address: 0, count: 1 },
+      { kind: "input", address: 0, count: 1 },
+      { kind: "coil", address: 0, count: 1 },
+    ]);
+    expect(results.map((r) => (r.ok ? "ok" : r.error.code))).toEqual(Array(3).fill("LOS_E_DEVICE_TIMEOUT"));
+    expect(sim.server.stats.requests - before).toBe(1);
+    expect(driver.health().requests).toBe(1);
+  });
+
   it("writes coils, registers, multi-register values and bit fields (read-modify-write)", async () => {
     const { sim, driver } = await setup();
     const b = sim.bank(1);

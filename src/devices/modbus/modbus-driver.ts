@@ -11,7 +11,7 @@
  */
 import ModbusRTU from "modbus-serial";
 import { systemClock, type Clock, type TimerHandle } from "../../core/clock.js";
-import { LosError } from "../../core/errors.js";
+import { LosError, isLosError } from "../../core/errors.js";
 import { silentLogger, type Logger, type Value } from "../../core/types.js";
 import { connectionKey, type ModbusRtuConnection, type ModbusTcpConnection } from "../../config/connection-schema.js";
 import { encodeBoolRegister, encodeRegisters, toBool, type CodecPoint } from "../codec.js";
@@ -143,10 +143,22 @@ export class ModbusDriver implements Driver {
   read(unitId: number, blocks: readonly ReadBlock[], options: ReadOptions = {}): Promise<BlockResult[]> {
     const coalesce = options.coalesce !== false;
     const out: Promise<BlockResult>[] = new Array(blocks.length);
+    // After a timeout, the rest of this batch for the same unit fails at once instead of spending
+    // one more timeout of bus time per block (a dead slave must not starve the others on the bus).
+    let dead: LosError | undefined;
+    const readOne = async (b: ReadBlock): Promise<BlockResult> => {
+      if (dead) throw dead;
+      try {
+        return await this.#readBlock(unitId, b);
+      } catch (err) {
+        if (isLosError(err, "LOS_E_DEVICE_TIMEOUT")) dead = err;
+        throw err;
+      }
+    };
     for (let i = 0; i < blocks.length; i++) {
       const b = blocks[i]!;
       out[i] = this.#queue
-        .enqueue(() => this.#readBlock(unitId, b), {
+        .enqueue(() => readOne(b), {
           priority: "poll",
           key: coalesce ? `${unitId}:${b.kind}:${b.address}:${b.count}` : undefined,
         })
