@@ -63,7 +63,8 @@ export class ActuationService {
   actuate(req: ActuateRequest): Promise<ActuationResult> {
     const previous = this.#tails.get(req.point) ?? Promise.resolve();
     const next = previous.then(() => this.#actuateNow(req));
-    const tail = next.finally(() => {
+    // the tail never rejects: a failure of one write must neither go unhandled nor refuse the next
+    const tail = next.then(noop, noop).finally(() => {
       if (this.#tails.get(req.point) === tail) this.#tails.delete(req.point);
     });
     this.#tails.set(req.point, tail);
@@ -126,8 +127,9 @@ export class ActuationService {
     previous: Value | null | undefined,
     result: { outcome: AuditEntry["outcome"]; code?: ErrorCode; message?: string },
   ): ActuationResult {
-    const entry: AuditEntry = { ts, actor: req.actor, point: req.point, value: req.value, reason: req.reason, ...result };
-    if (previous !== undefined && previous !== null) entry.previous = previous;
+    const value = isAuditable(req.value) ? req.value : describeValue(req.value);
+    const entry: AuditEntry = { ts, actor: req.actor, point: req.point, value, reason: req.reason, ...result };
+    if (previous !== undefined && previous !== null && isAuditable(previous)) entry.previous = previous;
     const { id } = this.#deps.audit.record(entry);
     this.#deps.onAudit?.({ ...entry, id });
     if (result.outcome !== "accepted") {
@@ -136,4 +138,16 @@ export class ActuationService {
     }
     return { ok: true, auditId: id, point: req.point, value: req.value };
   }
+}
+
+const noop = (): void => {};
+
+/** What the audit table can hold: finite numbers, booleans, strings. */
+function isAuditable(v: unknown): v is Value {
+  return (typeof v === "number" && Number.isFinite(v)) || typeof v === "boolean" || typeof v === "string";
+}
+
+/** A refused NaN, Infinity or non-value (from untyped callers) is audited as its text. */
+function describeValue(v: unknown): string {
+  return typeof v === "number" ? String(v) : (JSON.stringify(v) ?? String(v));
 }
