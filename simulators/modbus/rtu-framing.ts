@@ -11,6 +11,7 @@ import { hasValidCrc } from "./crc16.js";
 /** Largest RTU ADU: address + 253-byte PDU + CRC. */
 export const MAX_RTU_FRAME = 256;
 const MIN_RTU_FRAME = 4;
+const MAX_UNIT_ID = 247;
 
 /**
  * Length of the request frame starting at `buf[0]` (address, function code, data, CRC), "more" when
@@ -89,6 +90,10 @@ export class RtuRequestParser {
   #parse(): Buffer[] {
     const frames: Buffer[] = [];
     while (this.#buffer.length >= MIN_RTU_FRAME) {
+      if ((this.#buffer[0] as number) > MAX_UNIT_ID) {
+        this.#dropByte(); // not a valid address: cannot start a frame
+        continue;
+      }
       const length = requestFrameLength(this.#buffer);
       if (length === "more") break;
       if (length === "unknown") {
@@ -97,7 +102,8 @@ export class RtuRequestParser {
           frames.push(this.#take(found));
           continue;
         }
-        if (this.#buffer.length >= MAX_RTU_FRAME) {
+        // Hunting for sync after an error, an unknown code is far likelier noise than a frame.
+        if (this.#resyncing || this.#buffer.length >= MAX_RTU_FRAME) {
           this.#dropByte();
           continue;
         }
