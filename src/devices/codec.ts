@@ -92,7 +92,7 @@ function profileError(point: PointDef, message: string): LosError {
  */
 export function resolvePoint(point: PointDef, defaults: CodecDefaults = {}): CodecPoint {
   const bitKind = isBitKind(point.register);
-  const type: DataType = point.type ?? (bitKind ? "bool" : "uint16");
+  const type: DataType = point.type ?? (bitKind || point.bit !== undefined ? "bool" : "uint16");
   if (bitKind && type !== "bool") throw profileError(point, `a ${point.register} holds one bit; type must be bool, not ${type}`);
   if (bitKind && point.bit !== undefined) throw profileError(point, `bit is only for bool fields inside registers, not ${point.register}`);
   if (point.bit !== undefined && type !== "bool") throw profileError(point, `bit requires type bool, not ${type}`);

@@ -182,9 +182,12 @@ export function createDeviceManager(options: DeviceManagerOptions): DeviceManage
     async stop() {
       if (stopped) return;
       stopped = true;
-      await Promise.all([...entries.values()].map((e) => e.poller.stop()));
+      // stop scheduling first, then close the drivers (which fails anything still queued), and only
+      // then wait for the cycles in progress: they may be waiting on the queue
+      const pollers = [...entries.values()].map((e) => e.poller.stop());
       abort.abort();
       await Promise.all([...drivers.values()].map((drv) => drv.close()));
+      await Promise.all(pollers);
     },
 
     async write(deviceId, pointName, value) {

@@ -97,6 +97,7 @@ export class DevicePoller {
   #timer: TimerHandle | undefined;
   #current: Promise<void> | undefined;
   #startedAt = 0;
+  #readOptions: { coalesce: boolean };
   #stats = { cycles: 0, failedCycles: 0, skippedCycles: 0, overruns: 0, requests: 0, lastCycleRequests: 0, pointsRead: 0, readingsEmitted: 0 };
 
   constructor(options: PollerOptions) {
@@ -106,6 +107,7 @@ export class DevicePoller {
     this.#log = (options.logger ?? silentLogger).child({ device: options.deviceId });
     this.#codec = options.points.map((p) => p.codec);
     this.#refreshMs = options.refreshMs ?? DEFAULT_REFRESH_MS;
+    this.#readOptions = { coalesce: options.mergeReads !== false };
     this.#threshold = Math.max(1, options.failuresBeforeUnavailable ?? 3);
     const n = options.points.length;
     this.#values = new Array<Value | null>(n).fill(null);
@@ -204,7 +206,8 @@ export class DevicePoller {
     }
     if (due.length === 0) return;
     const plan = this.#plan(due);
-    const results = await this.#o.driver.read(this.#o.unitId, plan.blocks);
+    // one-request-per-point mode is a baseline: no sharing of identical blocks in the queue either
+    const results = await this.#o.driver.read(this.#o.unitId, plan.blocks, this.#readOptions);
     if (!this.#running) return;
 
     const s = this.#stats;

@@ -254,6 +254,7 @@ describe("profile shapes the codec refuses", () => {
   });
   it("defaults: bool for bits, uint16 for registers, big/big", () => {
     expect(resolvePoint(pt({ register: "coil" })).type).toBe("bool");
+    expect(resolvePoint(pt({ register: "input", bit: 2 })).type).toBe("bool");
     const r = resolvePoint(pt());
     expect([r.type, r.byteOrder, r.wordOrder, r.scale, r.offset]).toEqual(["uint16", "big", "big", 1, 0]);
   });
