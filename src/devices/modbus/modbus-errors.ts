@@ -80,15 +80,11 @@ export function translateModbusError(err: unknown, ctx: TranslateContext = {}): 
     code = "LOS_E_DEVICE_TIMEOUT";
   } else if (message === "Port Not Open" || (errno !== undefined && DISCONNECT_CODES.has(errno)) || /connection timed out|closed|not open/i.test(message)) {
     code = "LOS_E_DEVICE_DISCONNECTED";
-  } else if (BAD_FRAME.test(message)) {
-    code = "LOS_E_DEVICE_BAD_FRAME";
   } else {
+    // "CRC error", "Data length error", "Unexpected data error", or a parse failure on a mangled
+    // answer (e.g. a RangeError reading past the end): all mean the frame could not be trusted.
     code = "LOS_E_DEVICE_BAD_FRAME";
+    if (!BAD_FRAME.test(message)) details.unrecognised = true;
   }
   return new LosError(code, `${message}${ctx.unitId !== undefined ? ` (unit ${ctx.unitId})` : ""}`, { cause: err, details });
-}
-
-/** Errors after which the connection itself is suspect (reconnect on TCP). */
-export function isConnectionError(err: LosError): boolean {
-  return err.code === "LOS_E_DEVICE_DISCONNECTED";
 }
