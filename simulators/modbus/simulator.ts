@@ -19,7 +19,7 @@ export type ModelKind = "greenhouse" | "registers";
 interface CommonOptions {
   /** Default "greenhouse". */
   model?: ModelKind;
-  /** Unit ids served, each with its own model instance (default [1]). */
+  /** Unit ids served, each with its own model instance (default [1]; TCP 0..255, RTU 1..247). */
   unitIds?: number[];
   /** Drives the model ticks and `slow` fault delays (default systemClock, timers unref'd). */
   clock?: Clock;
@@ -79,8 +79,10 @@ export interface ModbusSimulator {
 export async function startModbusSimulator(options: ModbusSimulatorOptions): Promise<ModbusSimulator> {
   const clock = options.clock ?? systemClock;
   const unitIds = [...(options.unitIds ?? [1])];
-  if (unitIds.length === 0 || unitIds.some((u) => !Number.isInteger(u) || u < 1 || u > 247)) {
-    throw new LosError("LOS_E_SIM_START", `unit ids must be integers 1..247, got [${unitIds.join(", ")}]`);
+  // RTU: 0 is the broadcast address, 248..255 are reserved. TCP: any byte (0 and 255 are common).
+  const [lo, hi] = options.transport === "rtu" ? [1, 247] : [0, 255];
+  if (unitIds.length === 0 || unitIds.some((u) => !Number.isInteger(u) || u < lo || u > hi)) {
+    throw new LosError("LOS_E_SIM_START", `${options.transport} unit ids must be integers ${lo}..${hi}, got [${unitIds.join(", ")}]`);
   }
   if (new Set(unitIds).size !== unitIds.length) throw new LosError("LOS_E_SIM_START", `duplicate unit ids in [${unitIds.join(", ")}]`);
   const tickMs = options.tickMs ?? 1000;
