@@ -126,7 +126,8 @@ export class AgentRuntime {
   /** Resolves when every agent has no queued work (tests and `run()` use it). */
   async settled(): Promise<void> {
     for (;;) {
-      const busy = [...this.#hosted.values()].filter((h) => h.busy || h.trigger !== undefined);
+      // a trigger left on a failed or stopped agent will never run: it is not work to wait for
+      const busy = [...this.#hosted.values()].filter((h) => h.busy || (h.trigger !== undefined && h.stats.state === "running"));
       if (busy.length === 0) return;
       await Promise.all(busy.map((h) => h.idle));
     }
@@ -207,6 +208,10 @@ export class AgentRuntime {
       }
     } finally {
       h.busy = false;
+      if (h.stats.state !== "running") {
+        h.trigger = undefined;
+        h.pending.clear();
+      }
     }
   }
 
