@@ -20,13 +20,15 @@ export interface MqttWritesDeps {
   actuate(actor: Actor, point: string, value: DeviceWriteRequest["value"], reason: string): Promise<ActuationResult>;
 }
 
-function parseRequest(payload: Buffer): DeviceWriteRequest {
-  let body: unknown;
+function parseJson(payload: Buffer): unknown {
   try {
-    body = JSON.parse(payload.toString("utf8"));
+    return JSON.parse(payload.toString("utf8"));
   } catch {
     throw new LosError("LOS_E_REQUEST_INVALID", "the write request is not JSON");
   }
+}
+
+function checkRequest(body: unknown): DeviceWriteRequest {
   const b = body as Partial<DeviceWriteRequest>;
   if (!b || typeof b !== "object" || typeof b.point !== "string" || typeof b.reason !== "string" || b.reason.length === 0) {
     throw new LosError("LOS_E_REQUEST_INVALID", 'expected {"point": string, "value": number|boolean, "reason": string}');
@@ -52,13 +54,17 @@ export function serveMqttWrites(deps: MqttWritesDeps): () => void {
     let correlationId: string | undefined;
     let replyTopic: string | undefined;
     try {
-      const req = parseRequest(Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload));
-      correlationId = typeof req.correlationId === "string" ? req.correlationId.slice(0, 128) : undefined;
-      replyTopic = req.replyTo ?? (correlationId ? topics.reply(scope, correlationId.replace(/[/#+]/g, "_")) : undefined);
-      if (req.replyTo !== undefined && (!identity || /[#+]/.test(req.replyTo) || !deps.authorizer.canSubscribe(identity, req.replyTo))) {
+      const body = parseJson(Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload));
+      // where to answer comes first, so a request with a bad shape still gets its coded reply
+      const head = (body && typeof body === "object" ? body : {}) as Partial<Record<"correlationId" | "replyTo", unknown>>;
+      correlationId = typeof head.correlationId === "string" ? head.correlationId.slice(0, 128) : undefined;
+      const replyTo = typeof head.replyTo === "string" ? head.replyTo : undefined;
+      replyTopic = replyTo ?? (correlationId ? topics.reply(scope, correlationId.replace(/[/#+]/g, "_")) : undefined);
+      if (head.replyTo !== undefined && (!identity || replyTo === undefined || /[#+]/.test(replyTo) || !deps.authorizer.canSubscribe(identity, replyTo))) {
         replyTopic = undefined;
         throw new LosError("LOS_E_REQUEST_INVALID", "replyTo must be a topic this client may subscribe to");
       }
+      const req = checkRequest(body);
       const actor: Actor = { kind: "mqtt", id: identity?.username ?? `client:${client.id}`, role: identity?.role ?? "anonymous" };
       if (identity?.tenant !== undefined) actor.tenant = identity.tenant;
       const result = await deps.actuate(actor, `${device}/${req.point}`, req.value, req.reason);
