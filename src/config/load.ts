@@ -102,7 +102,8 @@ function checkAgent(a: AgentConfig, i: number, devices: Map<string, LoadedDevice
       if (device !== undefined && !devices.has(device)) at(["capabilities", kind, j], `no device "${device}" is configured`);
     });
   }
-  const canRead = compilePointPatterns(a.capabilities.read);
+  // as in the runtime, an agent may read the points it may write (e.g. whether a relay is already on)
+  const canRead = compilePointPatterns([...(a.capabilities.read ?? []), ...(a.capabilities.write ?? [])]);
   const canWrite = compilePointPatterns(a.capabilities.write);
   const needRead = (path: (string | number)[], id: string) => {
     if (!pointExists(devices, id)) at(path, `no point "${id}" (expected <device>/<point> of a configured device)`);
@@ -120,7 +121,11 @@ function checkAgent(a: AgentConfig, i: number, devices: Map<string, LoadedDevice
     if (p.cool) needWrite(["policy", "cool"], p.cool);
     if (!p.heat && !p.cool) at(["policy"], "a band policy needs `heat`, `cool` or both");
   } else if (p.kind === "rules") {
-    p.rules.forEach((r, j) => Object.keys(r.then).forEach((id) => needWrite(["policy", "rules", j, "then", id], id)));
+    p.rules.forEach((r, j) => {
+      // the points a condition reads (same shape as the condition tokenizer's point ids)
+      for (const id of new Set(r.when.match(/[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+/g) ?? [])) needRead(["policy", "rules", j, "when"], id);
+      Object.keys(r.then).forEach((id) => needWrite(["policy", "rules", j, "then", id], id));
+    });
   }
 }
 

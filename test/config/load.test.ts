@@ -343,6 +343,26 @@ describe("loadConfig: cross references", () => {
       expect(p[0]!.line).toBe(lineOf(text, "then:"));
     });
 
+    it("a rule condition reading a point outside capabilities.read, or a missing one", () => {
+      const text = withAgent(
+        [
+          "  - id: a1",
+          "    capabilities: { read: [gh1/temperature], write: [gh1/fan] }",
+          "    policy:",
+          "      kind: rules",
+          "      rules:",
+          "        - when: gh1/temperature > 30 and not gh1/fan and gh1/door == false or gh1/nothing > 1",
+          "          then: { gh1/fan: true }",
+        ].join("\n"),
+      );
+      const { problems: p } = problems(text);
+      expect(p.map((x) => [x.path, x.message])).toEqual([
+        ["agents[0].policy.rules[0].when", '"gh1/door" is not in capabilities.read'],
+        ["agents[0].policy.rules[0].when", 'no point "gh1/nothing" (expected <device>/<point> of a configured device)'],
+      ]);
+      expect(p[0]!.line).toBe(lineOf(text, "when:"));
+    });
+
     it("an unknown policy kind", () => {
       const text = withAgent("  - id: a1\n    capabilities: {}\n    policy: { kind: llm }");
       const { problems: p } = problems(text);
