@@ -112,7 +112,8 @@ export async function buildGateway(config: LoadedConfig, options: GatewayOptions
       profile: d.pollMs ? { ...d.profile, defaults: { ...d.profile.defaults, pollMs: d.pollMs } } : d.profile,
     }));
     const statePublisher = new DeviceStatePublisher(bus, scope, resolved);
-    let agents: AgentRuntime | undefined;
+    // the devices feed the agents, and the agents act through the devices: close the loop after both exist
+    const agentsRef: { current?: AgentRuntime } = {};
     const devices = createDeviceManager({
       devices: resolved,
       clock,
@@ -122,7 +123,7 @@ export async function buildGateway(config: LoadedConfig, options: GatewayOptions
         live.update(readings);
         store.telemetry.append(readings);
         statePublisher.publish(deviceId, readings);
-        agents?.deliver(readings);
+        agentsRef.current?.deliver(readings);
       },
       onStatus: (deviceId, status) => {
         logger[status.available ? "info" : "warn"]({ device: deviceId, ...status }, status.available ? "device available" : "device unavailable");
@@ -151,7 +152,7 @@ export async function buildGateway(config: LoadedConfig, options: GatewayOptions
         d.profile.points.filter((p) => p.writable && matches(`${d.id}/${p.name}`)).map((point) => ({ deviceId: d.id, point })),
       );
     };
-    agents = new AgentRuntime({
+    const runtime = new AgentRuntime({
       clock,
       logger,
       live,
@@ -163,7 +164,7 @@ export async function buildGateway(config: LoadedConfig, options: GatewayOptions
         void actuation.driveToSafe(writablePointsOf(agent.capabilities.write), `agent ${agent.id} failed`);
       },
     });
-    const runtime = agents;
+    agentsRef.current = runtime;
     const addAgent = (agent: Agent) => {
       agentWrites.set(agent.id, agent.capabilities.write ?? []);
       permissions.reset();

@@ -95,7 +95,8 @@ export async function startBroker(opts: BrokerOptions): Promise<BrokerHandle> {
   const stats = new BusStatsCollector();
   const connMeta = new WeakMap<object, ConnectionMeta>();
   const identities = new WeakMap<Client, Identity>();
-  let aedesRef: Aedes | undefined;
+  // the auth hooks are made before aedes exists and need its client count later
+  const aedesRef: { current?: Aedes } = {};
 
   const auth = createAuthHooks({
     credentials: opts.credentials,
@@ -106,7 +107,7 @@ export async function startBroker(opts: BrokerOptions): Promise<BrokerHandle> {
     stats,
     connMeta,
     identities,
-    connectedClients: () => aedesRef?.connectedClients ?? 0,
+    connectedClients: () => aedesRef.current?.connectedClients ?? 0,
     ...(limits.maxClients !== undefined ? { maxClients: limits.maxClients } : {}),
     failureLimit: opts.authFailureLimit ?? DEFAULT_FAILURE_LIMIT,
   });
@@ -121,7 +122,7 @@ export async function startBroker(opts: BrokerOptions): Promise<BrokerHandle> {
     connectTimeout: opts.connectTimeoutMs ?? 10_000,
     maxTopicLevels: 100,
   });
-  aedesRef = aedes;
+  aedesRef.current = aedes;
   aedes.on("clientError", (client, err) => logger.debug({ clientId: client.id, err: err.message }, "MQTT client error"));
   aedes.on("connectionError", (_client, err) => logger.debug({ err: err.message }, "MQTT connection error"));
 
