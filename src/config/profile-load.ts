@@ -7,22 +7,13 @@ import { existsSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { LosError } from "../core/errors.js";
-import { DeviceProfile, type DataType, type PointDef } from "./profile-schema.js";
+import { DeviceProfile, REGISTER_WORDS, type DataType, type PointDef } from "./profile-schema.js";
 import { validateSchema, type SchemaProblem } from "./validate.js";
 import { problemsError, readYamlFile } from "./yaml-file.js";
 
 /** The profiles shipped with the package. */
 export const BUILTIN_PROFILES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "../../devices");
 
-const WORDS: Record<DataType, number> = {
-  bool: 1,
-  int16: 1,
-  uint16: 1,
-  int32: 2,
-  uint32: 2,
-  float32: 2,
-  float64: 4,
-};
 
 const isBitKind = (p: PointDef) => p.register === "coil" || p.register === "discrete";
 
@@ -33,7 +24,7 @@ export function effectiveType(p: PointDef): DataType {
 
 /** How many addresses (bits or registers) a point occupies. */
 export function pointWidth(p: PointDef): number {
-  return isBitKind(p) ? 1 : WORDS[effectiveType(p)];
+  return isBitKind(p) ? 1 : REGISTER_WORDS[effectiveType(p)];
 }
 
 function checkPoint(p: PointDef, i: number, problems: SchemaProblem[]): void {

@@ -9,23 +9,14 @@ import { toLosError, type ErrorCode } from "../core/errors.js";
 import type { LiveValues } from "../core/live-values.js";
 import { splitPointId, type Actor, type Logger, type Value } from "../core/types.js";
 import type { PointDef } from "../config/profile-schema.js";
+import type { AuditEntry } from "../store/audit-repo.js";
 import { checkEnvelope } from "./envelope.js";
 
 export type ActuationResult =
   | { ok: true; auditId: number; point: string; value: Value }
   | { ok: false; auditId: number; point: string; code: ErrorCode; message: string };
 
-export interface AuditEntry {
-  ts: number;
-  actor: Actor;
-  point: string;
-  value: Value;
-  previous?: Value;
-  reason: string;
-  outcome: "accepted" | "refused" | "failed";
-  code?: string;
-  message?: string;
-}
+export type { AuditEntry };
 
 export interface ActuationDeps {
   clock: Clock;
