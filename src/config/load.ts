@@ -4,6 +4,7 @@
  * A bad config never starts a half-working gateway.
  */
 import { dirname, isAbsolute, resolve } from "node:path";
+import { parseCondition } from "../core/condition.js";
 import { isLosError } from "../core/errors.js";
 import { compilePointPatterns, patternDevice } from "../core/point-pattern.js";
 import type { AgentConfig } from "./agent-schema.js";
@@ -122,11 +123,35 @@ function checkAgent(a: AgentConfig, i: number, devices: Map<string, LoadedDevice
     if (!p.heat && !p.cool) at(["policy"], "a band policy needs `heat`, `cool` or both");
   } else if (p.kind === "rules") {
     p.rules.forEach((r, j) => {
-      // the points a condition reads (same shape as the condition tokenizer's point ids)
-      for (const id of new Set(r.when.match(/[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+/g) ?? [])) needRead(["policy", "rules", j, "when"], id);
+      // the points a condition reads; a condition that does not parse is reported by checkConditions
+      for (const id of conditionPoints(r.when)) needRead(["policy", "rules", j, "when"], id);
       Object.keys(r.then).forEach((id) => needWrite(["policy", "rules", j, "then", id], id));
     });
   }
+}
+
+function conditionPoints(when: string): string[] {
+  try {
+    return parseCondition(when).points;
+  } catch (err) {
+    if (!isLosError(err)) throw err;
+    return [];
+  }
+}
+
+/** Parse every rule's `when:` as the runtime will, so a syntax error is a config error with its line. */
+function checkConditions(config: GatewayConfig, problems: SchemaProblem[]): void {
+  config.agents?.forEach((a, i) => {
+    if (a.policy.kind !== "rules") return;
+    a.policy.rules.forEach((r, j) => {
+      try {
+        parseCondition(r.when);
+      } catch (err) {
+        if (!isLosError(err)) throw err;
+        problems.push({ path: ["agents", i, "policy", "rules", j, "when"], message: err.message });
+      }
+    });
+  });
 }
 
 function checkReferences(config: GatewayConfig, devices: LoadedDevice[], problems: SchemaProblem[]): void {
@@ -174,6 +199,7 @@ function resolveConfig(yaml: YamlFile, dir: string): LoadedConfig {
   const problems: SchemaProblem[] = [];
   const devices = loadDevices(config, dir, problems);
   if (problems.length === 0) checkReferences(config, devices, problems);
+  checkConditions(config, problems);
   if (problems.length > 0) throw problemsError("LOS_E_CONFIG_INVALID", yaml, problems);
   return { file: yaml.file, dir, dataDir: resolve(dir, config.dataDir), config, devices };
 }

@@ -6,8 +6,8 @@
  * `not` (`and` with false is false, `or` with true is true); a condition that ends unknown is false,
  * so rules never act on unknown data.
  */
-import { LosError } from "../../core/errors.js";
-import type { Value } from "../../core/types.js";
+import { LosError } from "./errors.js";
+import type { Value } from "./types.js";
 
 export type Condition = (value: (point: string) => Value | undefined) => boolean;
 

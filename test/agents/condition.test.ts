@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseCondition } from "../../src/agents/policies/condition.js";
+import { parseCondition } from "../../src/core/condition.js";
 import { LosError } from "../../src/core/errors.js";
 import type { Value } from "../../src/core/types.js";
 

@@ -363,6 +363,48 @@ describe("loadConfig: cross references", () => {
       expect(p[0]!.line).toBe(lineOf(text, "when:"));
     });
 
+    it("a rule condition that does not parse: LOS_E_CONFIG_INVALID with file, line and path, reported with other problems", () => {
+      const text = withAgent(
+        [
+          "  - id: a1",
+          "    capabilities: { read: ['gh1/*'], write: [gh1/fan, gh1/heater] }",
+          "    policy:",
+          "      kind: rules",
+          "      rules:",
+          "        - when: gh1/temperature > 30",
+          "          then: { gh1/fan: true }",
+          "        - when: gh1/temperature < 10 and (gh1/humidity > 80",
+          "          then: { gh1/heater: true }",
+          "        - when: gh1/temperature >> 40",
+          "          then: { gh1/cooler: true }",
+        ].join("\n"),
+      );
+      const { err, problems: p } = problems(text);
+      expect(err.code).toBe("LOS_E_CONFIG_INVALID");
+      const file = join(dir, "gateway.yaml");
+      const second = lineOf(text, "(gh1/humidity");
+      const third = lineOf(text, ">> 40");
+      expect(err.message).toContain(`${file}:${second}:`);
+      expect(err.message).toContain("agents[0].policy.rules[1].when");
+      expect(p.map((x) => [x.path, x.line])).toEqual([
+        ["agents[0].policy.rules[2].then.gh1/cooler", third + 1],
+        ["agents[0].policy.rules[1].when", second],
+        ["agents[0].policy.rules[2].when", third],
+      ]);
+      expect(p[1]!.message).toBe('condition "gh1/temperature < 10 and (gh1/humidity > 80": ends too early');
+      expect(p[2]!.message).toBe('condition "gh1/temperature >> 40": unexpected ">"');
+    });
+
+    it("a condition syntax error is reported even when a device profile is missing", () => {
+      const text = withAgent(
+        "  - id: a1\n    capabilities: { read: ['gh1/*'] }\n    policy: { kind: rules, rules: [{ when: 'gh1/temperature >', then: {} }] }",
+        tcpDevice("gh1", 1, 1502, "acme/nope"),
+      );
+      const { problems: p } = problems(text);
+      expect(p.map((x) => x.path)).toEqual(["devices[0].profile", "agents[0].policy.rules[0].when"]);
+      expect(p[1]!.message).toBe('condition "gh1/temperature >": ends too early');
+    });
+
     it("an unknown policy kind", () => {
       const text = withAgent("  - id: a1\n    capabilities: {}\n    policy: { kind: llm }");
       const { problems: p } = problems(text);

@@ -4,7 +4,7 @@
  */
 import type { RulesPolicy } from "../../config/agent-schema.js";
 import { Agent, type AgentOptions } from "../agent.js";
-import { parseCondition } from "./condition.js";
+import { parseCondition } from "../../core/condition.js";
 
 export function createRulesAgent(id: string, policy: RulesPolicy, options: AgentOptions): Agent {
   const rules = policy.rules.map((r) => ({ ...r, condition: parseCondition(r.when).test, held: false }));
