@@ -1,25 +1,14 @@
 /**
- * Options shared by the commands that read a gateway's data: where the config or the data dir is.
+ * Opening the data dir of a gateway for the commands that read its data (options: data-options.ts).
  */
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import type { Command } from "commander";
 import { LosError } from "../core/errors.js";
 import { loadConfig } from "../config/load.js";
 import { openStoreReadOnly, type ReadOnlyStore } from "../store/index.js";
+import { DEFAULT_CONFIG, type DataOptions } from "./data-options.js";
 
-export const DEFAULT_CONFIG = process.env.LOS_CONFIG ?? "llmagentos.yaml";
-
-export interface DataOptions {
-  config?: string;
-  dataDir?: string;
-}
-
-export function addDataOptions(cmd: Command): Command {
-  return cmd
-    .option("-c, --config <file>", "gateway config file (env LOS_CONFIG)", DEFAULT_CONFIG)
-    .option("-d, --data-dir <dir>", "read this data dir instead of the config's dataDir");
-}
+export { addDataOptions, DEFAULT_CONFIG, type DataOptions } from "./data-options.js";
 
 export function resolveDataDir(opts: DataOptions): string {
   if (opts.dataDir) return resolve(opts.dataDir);

@@ -1,9 +1,13 @@
 /**
  * The llmagentos command line. Every subcommand has --help; errors print their code and advice and
  * exit with a code from exit-codes.ts.
+ *
+ * Start-up cost matters (every invocation pays it, on a Raspberry Pi too): the command modules only
+ * declare their options and import their implementation (gateway, store, config loader, simulators)
+ * inside the action, so `--help`, `--version` and usage errors load commander and little else.
  */
 import { Command, CommanderError } from "commander";
-import { VERSION } from "../gateway.js";
+import { VERSION } from "../version.js";
 import { auditCommand } from "./commands/audit.js";
 import { demoCommand } from "./commands/demo.js";
 import { historyCommand } from "./commands/history.js";

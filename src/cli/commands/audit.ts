@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { LosError } from "../../core/errors.js";
-import { addDataOptions, withStore, type DataOptions } from "../common.js";
+import { addDataOptions, type DataOptions } from "../data-options.js";
 import { formatTime, printJson, printTable } from "../output.js";
 import { parseInstant } from "../time-arg.js";
 
@@ -22,9 +22,10 @@ export function auditCommand(program: Command): void {
       .option("--actor <id>", "only this agent, user or system actor")
       .option("--limit <n>", "at most this many records", "50")
       .option("--json", "print JSON"),
-  ).action((opts: AuditOptions) => {
+  ).action(async (opts: AuditOptions) => {
     const limit = Number(opts.limit);
     if (!Number.isInteger(limit) || limit < 1) throw new LosError("LOS_E_USAGE", "--limit must be a positive integer");
+    const { withStore } = await import("../common.js"); // the store loads only when the command runs
     const records = withStore(opts, (s) =>
       s.audit.list({
         limit,

@@ -1,14 +1,9 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { startModbusSimulator, type ModbusSimulator } from "../../../simulators/index.js";
-import { isLosError } from "../../core/errors.js";
-import { createLogger } from "../../core/logger.js";
-import { loadConfigValue } from "../../config/load.js";
-import { buildGateway, type Gateway } from "../../gateway.js";
+import type { ModbusSimulator } from "../../../simulators/index.js";
+import type { Gateway } from "../../gateway.js";
 import { parseDuration } from "../time-arg.js";
 import { waitForStop } from "../wait-for-signal.js";
-import { renderLiveView } from "../live-view.js";
-import { demoConfig } from "../demo-config.js";
 
 interface DemoOptions {
   duration?: string;
@@ -20,6 +15,13 @@ interface DemoOptions {
 
 /** Start the demo gateway; if the MQTT port is taken, fall back to one the OS chooses. */
 async function startGateway(sim: ModbusSimulator, opts: DemoOptions): Promise<Gateway> {
+  const [{ isLosError }, { createLogger }, { loadConfigValue }, { buildGateway }, { demoConfig }] = await Promise.all([
+    import("../../core/errors.js"),
+    import("../../core/logger.js"),
+    import("../../config/load.js"),
+    import("../../gateway.js"),
+    import("../demo-config.js"),
+  ]);
   const logger = createLogger(opts.logLevel as "info");
   const build = (port: number) =>
     buildGateway(loadConfigValue(demoConfig({ simPort: sim.port!, mqttPort: port, dataDir: resolve(opts.dataDir) }), process.cwd(), "demo"), { logger });
@@ -43,6 +45,8 @@ export function demoCommand(program: Command): void {
     .option("--log-level <level>", "gateway log level (logs go to stderr)", "warn")
     .action(async (opts: DemoOptions) => {
       const speed = Number(opts.speed);
+      // the simulator and the gateway load only when the command runs (--help stays cheap)
+      const [{ startModbusSimulator }, { renderLiveView }] = await Promise.all([import("../../../simulators/index.js"), import("../live-view.js")]);
       const sim = await startModbusSimulator({ transport: "tcp", port: 0, model: "greenhouse", unitIds: [1, 2] });
       const gateway = await startGateway(sim, opts);
       // run simulated time faster than the wall clock so the agents have something to do

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { LosError } from "../../core/errors.js";
-import { addDataOptions, withStore, type DataOptions } from "../common.js";
+import { addDataOptions, type DataOptions } from "../data-options.js";
 import { formatTime, printJson, printTable } from "../output.js";
 import { parseDuration, parseInstant } from "../time-arg.js";
 
@@ -23,12 +23,13 @@ export function historyCommand(program: Command): void {
       .option("--limit <n>", "at most this many raw samples", "1000")
       .option("--bucket <duration>", "downsample into buckets (min/max/avg/count), e.g. 1m")
       .option("--json", "print JSON"),
-  ).action((point: string, opts: HistoryOptions) => {
+  ).action(async (point: string, opts: HistoryOptions) => {
     const now = Date.now();
     const since = parseInstant(opts.since, now);
     const until = opts.until ? parseInstant(opts.until, now) : now;
     const limit = Number(opts.limit);
     if (!Number.isInteger(limit) || limit < 1) throw new LosError("LOS_E_USAGE", "--limit must be a positive integer");
+    const { withStore } = await import("../common.js"); // the store loads only when the command runs
     withStore(opts, (s) => {
       if (opts.bucket) {
         const buckets = s.telemetry.downsample(point, { since, until, bucketMs: parseDuration(opts.bucket) });

@@ -1,5 +1,4 @@
 import type { Command } from "commander";
-import { startModbusSimulator } from "../../../simulators/index.js";
 import { LosError } from "../../core/errors.js";
 import { parseDuration } from "../time-arg.js";
 import { waitForStop } from "../wait-for-signal.js";
@@ -41,6 +40,7 @@ export function simCommand(program: Command): void {
       const port = Number(opts.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new LosError("LOS_E_USAGE", "--port must be 0-65535");
       const common = { model: opts.model, unitIds: parseUnits(opts.units) } as const;
+      const { startModbusSimulator } = await import("../../../simulators/index.js"); // loaded only when the command runs
       const s = opts.rtu
         ? await startModbusSimulator({ ...common, transport: "rtu", path: opts.rtu, baudRate: Number(opts.baud) })
         : await startModbusSimulator({ ...common, transport: "tcp", host: opts.host, port });

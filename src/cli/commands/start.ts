@@ -1,8 +1,6 @@
 import type { Command } from "commander";
-import { loadConfig } from "../../config/load.js";
-import { createLogger, type LogLevel } from "../../core/logger.js";
-import { buildGateway } from "../../gateway.js";
-import { DEFAULT_CONFIG } from "../common.js";
+import type { LogLevel } from "../../core/logger.js";
+import { DEFAULT_CONFIG } from "../data-options.js";
 import { parseDuration } from "../time-arg.js";
 import { waitForStop } from "../wait-for-signal.js";
 
@@ -14,6 +12,12 @@ export function startCommand(program: Command): void {
     .option("--log-level <level>", "debug, info, warn or error (overrides the config)")
     .option("--duration <d>", "stop after this long (e.g. 30s), for tests and trials")
     .action(async (opts: { config: string; logLevel?: LogLevel; duration?: string }) => {
+      // the gateway's modules load only when the command runs (--help stays cheap)
+      const [{ loadConfig }, { createLogger }, { buildGateway }] = await Promise.all([
+        import("../../config/load.js"),
+        import("../../core/logger.js"),
+        import("../../gateway.js"),
+      ]);
       const config = loadConfig(opts.config);
       const logger = createLogger(opts.logLevel ?? config.config.log?.level ?? "info");
       const gateway = await buildGateway(config, { logger });

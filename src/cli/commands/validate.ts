@@ -1,6 +1,4 @@
 import type { Command } from "commander";
-import { loadConfig } from "../../config/load.js";
-import { loadProfileFile } from "../../config/profile-load.js";
 import { printJson } from "../output.js";
 
 export function validateCommand(program: Command): void {
@@ -10,13 +8,15 @@ export function validateCommand(program: Command): void {
     .argument("<file>", "gateway config (.yaml) or, with --profile, a device profile")
     .option("--profile", "the file is a device profile")
     .option("--json", "print the result as JSON")
-    .action((file: string, opts: { profile?: boolean; json?: boolean }) => {
+    .action(async (file: string, opts: { profile?: boolean; json?: boolean }) => {
       if (opts.profile) {
+        const { loadProfileFile } = await import("../../config/profile-load.js");
         const p = loadProfileFile(file);
         if (opts.json) printJson({ ok: true, vendor: p.vendor, model: p.model, points: p.points.length });
         else process.stdout.write(`ok: profile ${p.vendor} ${p.model}, ${p.points.length} points\n`);
         return;
       }
+      const { loadConfig } = await import("../../config/load.js");
       const c = loadConfig(file);
       const summary = {
         ok: true,
