@@ -24,8 +24,8 @@ export { createPtyPair } from "./serial/pty-pair.js";
 export type { PtyPair, PtyPairOptions } from "./serial/pty-pair.js";
 
 export type { SimModel } from "./models/model.js";
-export { GreenhouseModel, GREENHOUSE_PHYSICS } from "./models/greenhouse.js";
-export type { GreenhouseOptions, GreenhouseState } from "./models/greenhouse.js";
+export { GreenhouseModel, GREENHOUSE_PHYSICS, GREENHOUSE_SENSORS } from "./models/greenhouse.js";
+export type { GreenhouseOptions, GreenhouseState, GreenhouseSensor } from "./models/greenhouse.js";
 export { GREENHOUSE_MAP, GREENHOUSE_DEFAULTS } from "./models/greenhouse-map.js";
 export { Weather } from "./models/weather.js";
 export type { WeatherOptions, WeatherSample } from "./models/weather.js";

@@ -5,6 +5,14 @@
  * absolute humidity rises with plant transpiration and is exchanged with outside air; relative
  * humidity follows from temperature, so heating dries the air. Actuators are the coils and the fan
  * speed register; the model reads them on every step, so a client write takes effect at once.
+ *
+ * The model's state is the source of truth for the sensors it computes (inside temperature and
+ * humidity, heater energy). A test sets them with `override()` (or `setTemperature()` /
+ * `setHumidity()`), or by writing the raw input register straight into the bank: the model notices
+ * the foreign value before it next publishes or steps and adopts it. Either way the value holds
+ * until physics moves it (the next step starts from it); a later client write of a coil no longer
+ * puts the old value back. Outside temperature and humidity come from the weather and the status
+ * word from the actuators, so raw writes to those are overwritten at the next publish.
  */
 import { RegisterBank } from "../modbus/register-bank.js";
 import { ExceptionCode } from "../modbus/pdu.js";
@@ -23,6 +31,11 @@ export interface GreenhouseOptions {
   humidityRh?: number;
   weather?: Omit<WeatherOptions, "seed" | "startMs">;
 }
+
+/** Sensor values a test may override; they hold until physics moves them. */
+export type GreenhouseSensor = "temperatureC" | "humidityRh" | "heaterEnergyKWh";
+
+export const GREENHOUSE_SENSORS: readonly GreenhouseSensor[] = ["temperatureC", "humidityRh", "heaterEnergyKWh"];
 
 export interface GreenhouseState {
   elapsedMs: number;
@@ -66,6 +79,8 @@ export class GreenhouseModel implements SimModel {
   #absHumidity: number;
   #energyKWh = 0;
   #alarm = false;
+  /** The raw words last written into the sensor registers, to recognise foreign writes. */
+  #published: { temperature: number; humidity: number; energy: number[] } | undefined;
 
   constructor(options: GreenhouseOptions = {}) {
     this.#weather = new Weather({ ...options.weather, seed: options.seed ?? 1, startMs: options.startMs ?? Date.UTC(2026, 0, 1) });
@@ -93,8 +108,57 @@ export class GreenhouseModel implements SimModel {
     this.#publish();
   }
 
+  /**
+   * Set a sensor value of the model (not only its register): it holds until physics moves it, and
+   * the next step starts from it. Only the named reading changes: setting the temperature keeps the
+   * relative humidity the sensor shows (physics takes over from there).
+   */
+  override(name: GreenhouseSensor, value: number): void {
+    if (!Number.isFinite(value)) throw new RangeError(`${name} must be a finite number, got ${value}`);
+    this.#adopt();
+    switch (name) {
+      case "temperatureC": {
+        if (value < -3276.8 || value > 3276.7) throw new RangeError(`temperatureC must be -3276.8..3276.7, got ${value}`);
+        const rh = this.#relativeHumidity();
+        this.#temperature = value;
+        this.#absHumidity = (saturation(value) * rh) / 100;
+        break;
+      }
+      case "humidityRh":
+        if (value < 0 || value > 100) throw new RangeError(`humidityRh must be 0..100, got ${value}`);
+        this.#absHumidity = (saturation(this.#temperature) * value) / 100;
+        break;
+      case "heaterEnergyKWh":
+        if (value < 0) throw new RangeError(`heaterEnergyKWh must be >= 0, got ${value}`);
+        this.#energyKWh = value;
+        break;
+      default:
+        throw new RangeError(`unknown greenhouse sensor "${String(name)}"; use ${GREENHOUSE_SENSORS.join(", ")}`);
+    }
+    this.#publish();
+  }
+
+  /** Shorthand for `override("temperatureC", degC)`. */
+  setTemperature(degC: number): void {
+    this.override("temperatureC", degC);
+  }
+
+  /** Shorthand for `override("humidityRh", rh)`. */
+  setHumidity(rh: number): void {
+    this.override("humidityRh", rh);
+  }
+
+  sync(): void {
+    this.#publish();
+  }
+
+  snapshot(): Record<string, unknown> {
+    return { ...this.state() };
+  }
+
   /** The physical state, unrounded. */
   state(): GreenhouseState {
+    this.#adopt();
     const outside = this.#weather.at(this.#elapsedMs);
     const act = this.#actuators();
     return {
@@ -115,6 +179,7 @@ export class GreenhouseModel implements SimModel {
 
   step(dtMs: number): void {
     if (!(dtMs > 0)) return;
+    this.#adopt();
     let left = dtMs;
     while (left > 0) {
       const dt = Math.min(MAX_SUBSTEP_MS, left);
@@ -159,8 +224,33 @@ export class GreenhouseModel implements SimModel {
     return Math.min(100, (100 * this.#absHumidity) / saturation(this.#temperature));
   }
 
-  /** Write the state into the input registers and the status word. */
+  /** Take in sensor registers written straight into the bank since the model last published. */
+  #adopt(): void {
+    const last = this.#published;
+    if (!last) return;
+    const b = this.bank;
+    const temperature = b.getWord("input", MAP.input.temperature);
+    const humidity = b.getWord("input", MAP.input.humidity);
+    const energy = b.getWords("input", MAP.input.heaterEnergy, 2);
+    if (temperature !== last.temperature) {
+      this.#temperature = b.readValue("input", MAP.input.temperature, "int16") / 10;
+    }
+    if (temperature !== last.temperature || humidity !== last.humidity) {
+      // as with override(): the relative humidity the register shows is kept (or taken when written)
+      this.#absHumidity = (saturation(this.#temperature) * Math.min(1000, humidity)) / 1000;
+      last.temperature = temperature;
+      last.humidity = humidity;
+    }
+    if (energy[0] !== last.energy[0] || energy[1] !== last.energy[1]) {
+      const kWh = b.readValue("input", MAP.input.heaterEnergy, "float32", { wordOrder: "big" });
+      if (Number.isFinite(kWh) && kWh >= 0) this.#energyKWh = kWh;
+      last.energy = energy;
+    }
+  }
+
+  /** Write the state into the input registers and the status word (after taking in foreign writes). */
   #publish(): void {
+    this.#adopt();
     const outside = this.#weather.at(this.#elapsedMs);
     const act = this.#actuators();
     const limit = this.bank.readValue("holding", MAP.holding.alarmLimit, "int16") / 10;
@@ -181,6 +271,11 @@ export class GreenhouseModel implements SimModel {
       (this.#alarm ? 1 << bits.highTempAlarm : 0) |
       (act.door ? 1 << bits.doorOpen : 0);
     b.setWord("input", MAP.input.status, status);
+    this.#published = {
+      temperature: b.getWord("input", MAP.input.temperature),
+      humidity: b.getWord("input", MAP.input.humidity),
+      energy: b.getWords("input", MAP.input.heaterEnergy, 2),
+    };
   }
 }
 

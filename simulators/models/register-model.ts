@@ -2,7 +2,8 @@
  * A generic device: serves any static register map and lets its read-only numbers drift slowly (a
  * bounded random walk that moves every step), so a poller sees fresh values on every poll. Used by
  * benchmarks with many devices. Points can come from `defaultRegisterPoints(n)` or from a device
- * profile's points (same field names: register, address, type, wordOrder).
+ * profile's points (same field names: register, address, type, wordOrder). A value written straight
+ * into the bank (a test, the control API) is taken in at the next step, and drift goes on from it.
  */
 import { RegisterBank, type AddressRange, type RegisterKind } from "../modbus/register-bank.js";
 import { wordCount, type NumericType, type WordOrder } from "../modbus/value-codec.js";
@@ -38,6 +39,8 @@ export interface RegisterModelOptions {
 interface Live {
   spec: RegisterPointSpec;
   value: number;
+  /** What the model last wrote, to recognise a value written straight into the bank. */
+  written: number | boolean | undefined;
   drift: number;
   min: number;
   max: number;
@@ -93,8 +96,24 @@ export class RegisterModel implements SimModel {
     return this.#points.map((p) => ({ register: p.spec.register, address: p.spec.address, value: this.#read(p) }));
   }
 
+  /** Take in values written straight into the bank: drift goes on from them. */
+  sync(): void {
+    for (const p of this.#points) {
+      const raw = this.#read(p);
+      if (raw !== p.written) {
+        p.value = Number(raw);
+        p.written = raw;
+      }
+    }
+  }
+
+  snapshot(): Record<string, unknown> {
+    return { points: this.values() };
+  }
+
   step(dtMs: number): void {
     if (!(dtMs > 0)) return;
+    this.sync();
     const dt = dtMs / 1000;
     for (const p of this.#points) {
       if (p.drift <= 0) continue;
@@ -123,7 +142,7 @@ export class RegisterModel implements SimModel {
     const max = spec.max ?? (bit ? 1 : 1000);
     const defaultDrift = spec.register === "input" ? 5 : 0;
     const initial = typeof spec.initial === "boolean" ? Number(spec.initial) : spec.initial ?? (bit ? 0 : Math.round((min + max) / 2));
-    return { spec, value: initial, drift: spec.drift ?? defaultDrift, min, max };
+    return { spec, value: initial, written: undefined, drift: spec.drift ?? defaultDrift, min, max };
   }
 
   #write(p: Live): void {
@@ -131,6 +150,7 @@ export class RegisterModel implements SimModel {
     if (register === "coil" || register === "discrete") this.bank.setBit(register, address, p.value !== 0);
     else if (type === "bool") this.bank.setRegisterBit(register, address, p.spec.bit ?? 0, p.value !== 0);
     else this.bank.writeValue(register, address, type ?? "uint16", p.value, { wordOrder: wordOrder ?? "big" });
+    p.written = this.#read(p);
   }
 
   #read(p: Live): number | boolean {

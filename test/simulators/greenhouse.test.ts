@@ -122,3 +122,74 @@ describe("seeded weather", () => {
     expect(w.at(12 * 3_600_000).sun).toBeGreaterThan(0);
   });
 });
+
+describe("greenhouse sensor overrides: the model's state is the source of truth", () => {
+  let sim: ModbusSimulator | undefined;
+  let client: ModbusRTU | undefined;
+  afterEach(async () => {
+    if (client) await closeClient(client);
+    client = undefined;
+    await sim?.close();
+    sim = undefined;
+  });
+
+  it("a temperature written straight into the bank survives a client coil write and is where physics starts", async () => {
+    const clock = new ManualClock(Date.UTC(2026, 0, 15, 2, 0));
+    sim = await startModbusSimulator({ transport: "tcp", model: "greenhouse", clock, tickMs: 1000 });
+    client = await tcpClient(sim.port as number);
+    const humidityBefore = sim.bank(1).getWord("input", MAP.input.humidity);
+    sim.bank(1).writeValue("input", MAP.input.temperature, "int16", 312);
+    await client.writeCoil(MAP.coil.fan, true); // the model republishes on every client write
+    expect((await client.readInputRegisters(MAP.input.temperature, 1)).data[0]).toBe(312);
+    expect(sim.bank(1).getWord("input", MAP.input.humidity)).toBe(humidityBefore); // only the written reading changed
+    const model = sim.model as GreenhouseModel;
+    expect(model.state().temperatureC).toBeCloseTo(31.2, 10);
+    clock.advance(60_000); // a cold night with the fan running: it cools from 31.2, not from 20
+    const after = model.state().temperatureC;
+    expect(after).toBeLessThan(31.2);
+    expect(after).toBeGreaterThan(25);
+  });
+
+  it("override() sets the model's sensor value, which holds until a step moves it", () => {
+    const g = new GreenhouseModel({ startMs: Date.UTC(2026, 0, 15, 2, 0) });
+    const rh = g.bank.getWord("input", MAP.input.humidity);
+    g.setTemperature(28.5);
+    expect(g.bank.readValue("input", MAP.input.temperature, "int16")).toBe(285);
+    expect(g.bank.getWord("input", MAP.input.humidity)).toBe(rh);
+    g.bank.clientWrite("coil", MAP.coil.vent, [1]);
+    g.bank.clientWrite("holding", MAP.holding.setpoint, [230]);
+    expect(g.state().temperatureC).toBe(28.5);
+    expect(g.bank.readValue("input", MAP.input.temperature, "int16")).toBe(285);
+    g.step(10_000);
+    expect(g.state().temperatureC).toBeLessThan(28.5);
+    expect(g.state().temperatureC).toBeGreaterThan(27);
+
+    g.setHumidity(90);
+    expect(g.bank.getWord("input", MAP.input.humidity)).toBe(900);
+    g.override("heaterEnergyKWh", 12.5);
+    expect(g.bank.readValue("input", MAP.input.heaterEnergy, "float32", { wordOrder: "big" })).toBe(12.5);
+    g.bank.clientWrite("coil", MAP.coil.heater, [1]);
+    g.step(60 * MINUTE);
+    expect(g.state().heaterEnergyKWh).toBeCloseTo(15.5, 6); // 3 kW for an hour on top of 12.5
+  });
+
+  it("the alarm bit follows an overridden temperature at once", () => {
+    const g = new GreenhouseModel();
+    g.setTemperature(36);
+    expect(g.bank.getRegisterBit("input", MAP.input.status, MAP.statusBits.highTempAlarm)).toBe(true);
+  });
+
+  it("refuses unknown sensors and impossible values; derived registers are rewritten", () => {
+    const g = new GreenhouseModel();
+    expect(() => g.override("outsideTemperatureC" as never, 1)).toThrow(RangeError);
+    expect(() => g.setHumidity(120)).toThrow(RangeError);
+    expect(() => g.setTemperature(Number.NaN)).toThrow(RangeError);
+    const status = g.bank.getWord("input", MAP.input.status);
+    const outside = g.bank.getWord("input", MAP.input.outsideTemperature);
+    g.bank.setWord("input", MAP.input.status, 0xffff);
+    g.bank.setWord("input", MAP.input.outsideTemperature, 999);
+    g.sync();
+    expect(g.bank.getWord("input", MAP.input.status)).toBe(status);
+    expect(g.bank.getWord("input", MAP.input.outsideTemperature)).toBe(outside);
+  });
+});

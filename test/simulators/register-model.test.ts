@@ -37,6 +37,16 @@ describe("RegisterModel", () => {
     expect(m.bank.exists("coil", 0)).toBe(false);
   });
 
+  it("takes in a value written straight into the bank: drift goes on from it", () => {
+    const m = new RegisterModel({ points: [{ register: "input", address: 0, type: "int16", drift: 1, min: -1000, max: 1000, initial: 0 }] });
+    m.bank.writeValue("input", 0, "int16", 900);
+    m.step(1000);
+    const v = m.bank.readValue("input", 0, "int16");
+    expect(v).not.toBe(900);
+    expect(Math.abs(v - 900)).toBeLessThan(50);
+    expect(m.snapshot()).toEqual({ points: [{ register: "input", address: 0, value: v }] });
+  });
+
   it("is reproducible for a seed", () => {
     const a = new RegisterModel({ seed: 3 });
     const b = new RegisterModel({ seed: 3 });
