@@ -32,3 +32,6 @@ export type { WeatherOptions, WeatherSample } from "./models/weather.js";
 export { RegisterModel, defaultRegisterPoints } from "./models/register-model.js";
 export type { RegisterModelOptions, RegisterPointSpec } from "./models/register-model.js";
 export { Prng } from "./prng.js";
+
+export { startControlServer } from "./control/control-server.js";
+export type { ControlServer, ControlServerOptions } from "./control/control-server.js";
