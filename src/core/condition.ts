@@ -34,6 +34,20 @@ function tokenize(text: string): string[] {
 
 const COMPARE = new Set(["==", "!=", "<", "<=", ">", ">="]);
 
+export type CompareOp = "==" | "!=" | "<" | "<=" | ">" | ">=";
+
+/** The comparison shared by rule conditions and envelope interlocks. */
+export function compareNumbers(a: number, op: CompareOp, b: number): boolean {
+  switch (op) {
+    case "==": return a === b;
+    case "!=": return a !== b;
+    case "<": return a < b;
+    case "<=": return a <= b;
+    case ">": return a > b;
+    case ">=": return a >= b;
+  }
+}
+
 export function parseCondition(text: string): { test: Condition; points: string[] } {
   const tokens = tokenize(text);
   const points = new Set<string>();
@@ -87,14 +101,7 @@ export function parseCondition(text: string): { test: Condition; points: string[
       const a = resolve(left, v);
       const b = resolve(right, v);
       if (a === undefined || b === undefined) return undefined;
-      switch (op) {
-        case "==": return a === b;
-        case "!=": return a !== b;
-        case "<": return a < b;
-        case "<=": return a <= b;
-        case ">": return a > b;
-        default: return a >= b;
-      }
+      return compareNumbers(a, op as CompareOp, b);
     };
   };
   const and = (): Node => {

@@ -3,10 +3,11 @@
  * points. Pure: given the point, the request and what the gateway knows now, it accepts or refuses
  * with a coded reason. Missing or bad information refuses (fail safe).
  */
+import { compareNumbers } from "../core/condition.js";
 import type { ErrorCode } from "../core/errors.js";
 import type { Reading, Value } from "../core/types.js";
 import { effectiveType } from "../config/profile-load.js";
-import type { Interlock, PointDef } from "../config/profile-schema.js";
+import type { PointDef } from "../config/profile-schema.js";
 
 export type EnvelopeVerdict = { ok: true } | { ok: false; code: ErrorCode; message: string };
 
@@ -25,16 +26,6 @@ export interface EnvelopeRequest {
 
 const refuse = (code: ErrorCode, message: string): EnvelopeVerdict => ({ ok: false, code, message });
 
-function compare(a: number, op: Interlock["op"], b: number): boolean {
-  switch (op) {
-    case "==": return a === b;
-    case "!=": return a !== b;
-    case "<": return a < b;
-    case "<=": return a <= b;
-    case ">": return a > b;
-    case ">=": return a >= b;
-  }
-}
 
 const asNumber = (v: Value | null): number | undefined =>
   typeof v === "boolean" ? Number(v) : typeof v === "number" ? v : undefined;
@@ -87,7 +78,7 @@ function checkInterlocks(req: EnvelopeRequest): EnvelopeVerdict {
     const expected = asNumber(lock.value)!;
     const what = lock.message ?? `${id} ${lock.op} ${JSON.stringify(lock.value)}`;
     if (actual === undefined) return refuse("LOS_E_WRITE_INTERLOCK", `interlock "${what}": ${id} has no good reading`);
-    if (!compare(actual, lock.op, expected)) return refuse("LOS_E_WRITE_INTERLOCK", `interlock "${what}" holds ${id} = ${JSON.stringify(reading!.value)}`);
+    if (!compareNumbers(actual, lock.op, expected)) return refuse("LOS_E_WRITE_INTERLOCK", `interlock "${what}" holds ${id} = ${JSON.stringify(reading!.value)}`);
   }
   return { ok: true };
 }
