@@ -18,6 +18,10 @@ export interface OpenDatabaseOptions {
   busyTimeoutMs?: number;
   /** Upper bound of the -wal file kept on disk after a checkpoint (bytes). Default 16 MiB. */
   walSizeLimitBytes?: number;
+  /** Page cache of this connection (KiB; SQLite's default is 2000). */
+  cacheSizeKiB?: number;
+  /** WAL pages that trigger an automatic checkpoint at commit (SQLite's default is 1000). */
+  walAutocheckpointPages?: number;
 }
 
 /** Open (creating if missing) a database file for writing, in WAL mode. */
@@ -33,6 +37,8 @@ export function openDatabase(path: string, options: OpenDatabaseOptions): Db {
     db.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
     db.pragma("foreign_keys = ON");
     db.pragma(`journal_size_limit = ${Math.trunc(options.walSizeLimitBytes ?? 16 * 1024 * 1024)}`);
+    if (options.cacheSizeKiB !== undefined) db.pragma(`cache_size = ${-Math.trunc(options.cacheSizeKiB)}`);
+    if (options.walAutocheckpointPages !== undefined) db.pragma(`wal_autocheckpoint = ${Math.trunc(options.walAutocheckpointPages)}`);
     return db;
   } catch (err) {
     closeQuietly(db);

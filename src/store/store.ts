@@ -24,6 +24,20 @@ export const HISTORY_DB = "history.db";
 /** Defaults sized for an SD card: a month of history, at most 1 GiB. */
 export const DEFAULT_RETENTION = { maxAgeMs: 30 * 24 * 3600 * 1000, maxBytes: 1024 * 1024 * 1024, intervalMs: 60_000 } as const;
 
+/**
+ * history.db: every flush dirties about one index leaf page per point (each point's newest samples
+ * sit at the tail of its own key range), so the cache must hold that hot set (16 MiB ≈ 4000 pages)
+ * and checkpoints should come every few flushes, not after each one: with SQLite's default of 1000
+ * pages a 100-device gateway checkpointed (copy + two fsyncs) at every commit. See docs/store.md.
+ */
+const HISTORY_PRAGMAS = {
+  synchronous: "NORMAL",
+  autoVacuum: "INCREMENTAL",
+  cacheSizeKiB: 16 * 1024,
+  walAutocheckpointPages: 8192,
+  walSizeLimitBytes: 32 * 1024 * 1024,
+} as const;
+
 export interface StoreOptions {
   dataDir: string;
   clock?: Clock;
@@ -59,7 +73,7 @@ export function openStore(options: StoreOptions): Store {
     const state = openDatabase(join(dataDir, STATE_DB), { synchronous: "FULL" });
     opened.push(state);
     migrate(state, STATE_MIGRATIONS, STATE_DB);
-    const history = openDatabase(join(dataDir, HISTORY_DB), { synchronous: "NORMAL", autoVacuum: "INCREMENTAL" });
+    const history = openDatabase(join(dataDir, HISTORY_DB), HISTORY_PRAGMAS);
     opened.push(history);
     migrate(history, HISTORY_MIGRATIONS, HISTORY_DB);
 
