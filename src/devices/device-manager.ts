@@ -4,6 +4,7 @@
  * are validated here (device, point, writability, value type) and go to the driver ahead of polls;
  * the safety envelope is applied by the caller before (src/devices/envelope.ts).
  */
+import { setMaxListeners } from "node:events";
 import { systemClock, type Clock } from "../core/clock.js";
 import { LosError, isLosError } from "../core/errors.js";
 import { pointId, silentLogger, type Logger, type Reading, type Value } from "../core/types.js";
@@ -173,7 +174,9 @@ export function createDeviceManager(options: DeviceManagerOptions): DeviceManage
       if (stopped) throw new LosError("LOS_E_CLOSED", "the device manager was stopped");
       if (started) return;
       started = true;
-      // open every connection in parallel; a device that is off does not hold up the others
+      // open every connection in parallel; a device that is off does not hold up the others.
+      // Each driver listens on the one shared signal: allow one listener per driver (Node warns past 10).
+      setMaxListeners(Math.max(10, drivers.size + 1), abort.signal);
       await Promise.all([...drivers.values()].map((drv) => drv.open(abort.signal)));
       if (stopped) return;
       for (const e of entries.values()) e.poller.start();

@@ -320,4 +320,36 @@ describe("device manager: writes and configuration", () => {
     await h.mgr.stop();
     await rejectsWith(h.mgr.write("gh", "fan", true), "LOS_E_DRIVER_CLOSED");
   });
+
+  it("hands its one abort signal to many drivers without a MaxListenersExceeded warning, and aborts them all on stop", async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on("warning", onWarning);
+    cleanups.push(async () => void process.off("warning", onWarning));
+    let aborted = 0;
+    const devices = Array.from({ length: 30 }, (_, i) => ({
+      id: `d${i}`,
+      profile: GREENHOUSE,
+      connection: { type: "modbus-tcp" as const, host: "127.0.0.1", port: 20_000 + i, unitId: 1 },
+    }));
+    const mgr = createDeviceManager({
+      devices,
+      clock: new ManualClock(0),
+      onReadings: () => {},
+      onStatus: () => {},
+      createDriver: (c) => ({
+        key: `tcp://${c.type === "modbus-tcp" ? c.port : 0}`,
+        open: async (signal) => void signal?.addEventListener("abort", () => aborted++, { once: true }),
+        close: async () => {},
+        read: async () => [],
+        write: async () => {},
+        health: () => ({ connected: true, requests: 0, failures: 0, reconnects: 0, dropped: 0, coalesced: 0, queued: 0 }),
+      }),
+    });
+    await mgr.start();
+    await new Promise((r) => setTimeout(r, 0)); // warnings are emitted on the next tick
+    expect(warnings).not.toContain("MaxListenersExceededWarning");
+    await mgr.stop();
+    expect(aborted).toBe(30);
+  });
 });
