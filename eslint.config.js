@@ -3,7 +3,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "bench/results/", "coverage/", "schema/", "deploy/"] },
+  { ignores: ["node_modules/", "dist/", "bench/results/", "coverage/", "schema/", "deploy/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

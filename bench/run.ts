@@ -54,7 +54,10 @@ log("cold start and idle RSS (demo config, child processes)…");
 const startup = await benchStartup({ runs: quick ? 1 : 3, idleMs: quick ? 2000 : 5000 });
 raw.startup = startup;
 add({ name: "cold start to first reading (median)", value: startup.coldStartMs, unit: "ms", goal: "< 2000", note: `boot ${startup.bootMs} + imports ${startup.importMs} + build ${startup.buildMs} + first poll ${startup.firstPollMs}` });
-add({ name: "idle RSS (demo config)", value: startup.idleRssMB, unit: "MB", goal: "< 80", note: `heap used ${startup.idleHeapUsedMB} MB` });
+add({ name: "idle RSS (demo config)", value: startup.idleRssMB, unit: "MB", goal: "< 80", note: `heap used ${startup.idleHeapUsedMB} of ${startup.idleHeapTotalMB} MB` });
+add({ name: "llmagentos --help (wall, median)", value: startup.helpMs, unit: "ms", note: "whole process, compiled build" });
+add({ name: "cold start, sources through tsx", value: startup.source.coldStartMs, unit: "ms", note: `boot ${startup.source.bootMs} + imports ${startup.source.importMs} + build ${startup.source.buildMs} + first poll ${startup.source.firstPollMs}` });
+add({ name: "idle RSS, sources through tsx", value: startup.source.idleRssMB, unit: "MB", note: `--help through tsx: ${startup.helpSourceMs} ms` });
 
 log("store micro-benchmark…");
 const store = await benchTelemetryWrites({ rows: quick ? 50_000 : 200_000 });

@@ -11,8 +11,19 @@ import { DeviceProfile, REGISTER_WORDS, type DataType, type PointDef } from "./p
 import { validateSchema, type SchemaProblem } from "./validate.js";
 import { problemsError, readYamlFile } from "./yaml-file.js";
 
-/** The profiles shipped with the package. */
-export const BUILTIN_PROFILES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "../../devices");
+/**
+ * The profiles shipped with the package: `devices/` at the package root, found by walking up from
+ * this module (it runs from src/config/ through tsx, or from the compiled build in dist/).
+ */
+export const BUILTIN_PROFILES_DIR = packageDir("devices");
+
+function packageDir(name: string): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (let dir = here; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, "package.json")) && existsSync(join(dir, name))) return join(dir, name);
+    if (dirname(dir) === dir) return resolve(here, "../..", name);
+  }
+}
 
 
 const isBitKind = (p: PointDef) => p.register === "coil" || p.register === "discrete";
