@@ -5,22 +5,23 @@
  * with several TCP requests in flight (TCP transactions are matched by MBAP transaction id).
  *
  * Connection loss (close, reset, refused, a TCP stream desynchronised by a bad frame) marks the driver
- * disconnected, fails the requests in flight with LOS_E_DEVICE_DISCONNECTED and reconnects in the
- * background with exponential backoff and jitter (reconnectMinMs..reconnectMaxMs). Requests made while
- * disconnected fail at once without touching the wire. Nothing here throws from a timer or an event.
+ * disconnected and fails the requests in flight with LOS_E_DEVICE_DISCONNECTED; the link
+ * (modbus-link.ts) reconnects in the background with exponential backoff and jitter. Requests made
+ * while disconnected fail at once without touching the wire. Nothing here throws from a timer or an event.
  */
-import ModbusRTU from "modbus-serial";
-import { systemClock, type Clock, type TimerHandle } from "../../core/clock.js";
+import type ModbusRTU from "modbus-serial";
+import { systemClock, type Clock } from "../../core/clock.js";
 import { LosError, isLosError } from "../../core/errors.js";
 import { silentLogger, type Logger, type Value } from "../../core/types.js";
-import { connectionKey, type ModbusRtuConnection, type ModbusTcpConnection } from "../../config/connection-schema.js";
+import { connectionKey } from "../../config/connection-schema.js";
 import { encodeBoolRegister, encodeRegisters, toBool, type CodecPoint } from "../codec.js";
 import type { BlockData, BlockResult, Driver, DriverError, DriverHealth, ReadOptions } from "../driver.js";
 import { RequestQueue } from "../request-queue.js";
 import { translateModbusError, type TranslateContext } from "./modbus-errors.js";
+import { ModbusLink, type ModbusConnection, type PortInternals } from "./modbus-link.js";
 import type { ReadBlock } from "./read-plan.js";
 
-export type ModbusConnection = ModbusTcpConnection | ModbusRtuConnection;
+export { DEFAULT_RECONNECT_MAX_MS, DEFAULT_RECONNECT_MIN_MS, type ModbusConnection } from "./modbus-link.js";
 
 export interface ModbusDriverOptions {
   connection: ModbusConnection;
@@ -35,22 +36,8 @@ export interface ModbusDriverOptions {
 }
 
 export const DEFAULT_TIMEOUT_MS = 1000;
-export const DEFAULT_RECONNECT_MIN_MS = 250;
-export const DEFAULT_RECONNECT_MAX_MS = 30_000;
 
 type Callback<T> = (err: unknown, data?: T) => void;
-
-/** The parts of modbus-serial's internals we touch, all optional and guarded. */
-interface PortInternals {
-  _port?: {
-    _client?: { on?: (ev: string, fn: (...a: unknown[]) => void) => void; removeAllListeners?: () => void };
-    _buffer?: Buffer;
-    _transactionIdWrite?: number;
-    on?: (ev: string, fn: (...a: unknown[]) => void) => void;
-  };
-  /** pending requests by MBAP transaction id (one key, "undefined", on RTU); the library never deletes them */
-  _transactions?: Record<string, { next?: unknown } | undefined>;
-}
 
 function defaultInterFrameDelay(c: ModbusConnection): number {
   if (c.interFrameDelayMs !== undefined) return c.interFrameDelayMs;
@@ -63,24 +50,14 @@ export class ModbusDriver implements Driver {
   #conn: ModbusConnection;
   #clock: Clock;
   #log: Logger;
-  #random: () => number;
   #onChange: ((connected: boolean, error?: LosError) => void) | undefined;
   #queue: RequestQueue;
   #timeoutMs: number;
-  #minMs: number;
-  #maxMs: number;
-  #client: ModbusRTU | undefined;
-  #connected = false;
+  #link: ModbusLink;
   #closed = false;
-  #connecting: Promise<void> | undefined;
-  #attempt = 0;
-  #reconnectTimer: TimerHandle | undefined;
   #inFlight = new Set<(err: LosError) => void>();
-  #rxBytes = 0;
   #requests = 0;
   #failures = 0;
-  #reconnects = 0;
-  #everConnected = false;
   #lastError: DriverError | undefined;
   #latencyMs: number | undefined;
 
@@ -90,11 +67,29 @@ export class ModbusDriver implements Driver {
     this.key = connectionKey(c);
     this.#clock = options.clock ?? systemClock;
     this.#log = (options.logger ?? silentLogger).child({ connection: this.key });
-    this.#random = options.random ?? Math.random;
     this.#onChange = options.onConnectionChange;
     this.#timeoutMs = c.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    this.#minMs = c.reconnectMinMs ?? DEFAULT_RECONNECT_MIN_MS;
-    this.#maxMs = Math.max(this.#minMs, c.reconnectMaxMs ?? DEFAULT_RECONNECT_MAX_MS);
+    this.#link = new ModbusLink({
+      connection: c,
+      key: this.key,
+      clock: this.#clock,
+      logger: this.#log,
+      random: options.random ?? Math.random,
+      timeoutMs: this.#timeoutMs,
+      events: {
+        up: () => this.#notify(true),
+        lost: (err) => {
+          const down =
+            err.code === "LOS_E_DEVICE_DISCONNECTED" ? err : new LosError("LOS_E_DEVICE_DISCONNECTED", `reconnecting after: ${err.message}`, { cause: err });
+          this.#lastError = { code: err.code, message: err.message, ts: this.#clock.now() };
+          for (const fail of [...this.#inFlight]) fail(down);
+          this.#notify(false, err);
+        },
+        openFailed: (err) => {
+          this.#lastError = { code: err.code, message: `connect ${this.key}: ${err.message}`, ts: this.#clock.now() };
+        },
+      },
+    });
     this.#queue = new RequestQueue({
       clock: this.#clock,
       maxInFlight: c.type === "modbus-tcp" ? (c.maxInFlight ?? 1) : 1,
@@ -109,31 +104,25 @@ export class ModbusDriver implements Driver {
       if (signal.aborted) return void (await this.close());
       signal.addEventListener("abort", () => void this.close(), { once: true });
     }
-    await this.#connect();
+    await this.#link.open();
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#reconnectTimer) this.#clock.clearTimeout(this.#reconnectTimer);
-    this.#reconnectTimer = undefined;
     this.#queue.close();
     const closedErr = new LosError("LOS_E_DRIVER_CLOSED");
     for (const fail of [...this.#inFlight]) fail(closedErr);
-    const client = this.#client;
-    this.#client = undefined;
-    this.#connected = false;
-    if (this.#connecting) await this.#connecting.catch(() => {});
-    if (client) await this.#release(client);
+    await this.#link.close();
   }
 
   health(): DriverHealth {
     const q = this.#queue.stats();
     const h: DriverHealth = {
-      connected: this.#connected,
+      connected: this.#link.connected,
       requests: this.#requests,
       failures: this.#failures,
-      reconnects: this.#reconnects,
+      reconnects: this.#link.reconnects,
       dropped: q.dropped,
       coalesced: q.coalesced,
       queued: q.queued,
@@ -235,8 +224,8 @@ export class ModbusDriver implements Driver {
 
   /** Run one library call with its callback, translating the outcome; the one place requests meet the wire. */
   #exec<T>(ctx: TranslateContext, call: (client: ModbusRTU, cb: Callback<T>) => void): Promise<T> {
-    const client = this.#client;
-    if (!client || !this.#connected) {
+    const client = this.#link.client;
+    if (!client) {
       const err = new LosError("LOS_E_DEVICE_DISCONNECTED", `not connected to ${this.key}${this.#lastError ? `: ${this.#lastError.message}` : ""}`, {
         details: { ...ctx },
       });
@@ -248,7 +237,8 @@ export class ModbusDriver implements Driver {
       internals._port._buffer = Buffer.alloc(0); // drop leftovers of an earlier, failed answer
     }
     this.#requests++;
-    const rx0 = this.#rxBytes;
+    const link = this.#link;
+    const rx0 = link.rxBytes;
     const t0 = this.#clock.monotonic();
     // The id this request will get: modbus-serial registers it under this key and never removes it,
     // so up to 256 finished requests per connection (their callbacks, promises and answers) would stay
@@ -269,7 +259,7 @@ export class ModbusDriver implements Driver {
           resolve(data as T);
           return;
         }
-        reject(this.#afterError(client, err, this.#rxBytes > rx0));
+        reject(this.#afterError(client, err, link.rxBytes > rx0));
       };
       // Backstop in case the library never calls back; its own timeout normally fires first.
       const guard = this.#clock.setTimeout(
@@ -299,7 +289,7 @@ export class ModbusDriver implements Driver {
     this.#noteFailure(e);
     if (e.code === "LOS_E_DEVICE_DISCONNECTED" || (e.code === "LOS_E_DEVICE_BAD_FRAME" && this.#conn.type === "modbus-tcp")) {
       // A TCP stream that carried a bad frame may be out of step with MBAP framing: start afresh.
-      this.#lost(client, e);
+      this.#link.lost(client, e);
     }
     return e;
   }
@@ -307,118 +297,6 @@ export class ModbusDriver implements Driver {
   #noteFailure(err: LosError): void {
     this.#failures++;
     this.#lastError = { code: err.code, message: err.message, ts: this.#clock.now() };
-  }
-
-  // ---------------------------------------------------------------- connection
-
-  #connect(): Promise<void> {
-    if (this.#closed || this.#connected) return Promise.resolve();
-    if (!this.#connecting) {
-      this.#connecting = this.#connectOnce().finally(() => {
-        this.#connecting = undefined;
-      });
-    }
-    return this.#connecting;
-  }
-
-  async #connectOnce(): Promise<void> {
-    const c = this.#conn;
-    const client = new ModbusRTU();
-    client.setTimeout(this.#timeoutMs);
-    const onError = (err: unknown): void => this.#lost(client, translateModbusError(err, { key: this.key }));
-    client.on("error", onError);
-    try {
-      const opening =
-        c.type === "modbus-tcp"
-          ? client.connectTCP(c.host, { port: c.port })
-          : client.connectRTUBuffered(c.path, {
-              baudRate: c.baudRate ?? 9600,
-              parity: c.parity ?? "none",
-              dataBits: c.dataBits ?? 8,
-              stopBits: c.stopBits ?? 1,
-            });
-      (client as unknown as PortInternals)._port?.on?.("error", onError);
-      await opening;
-    } catch (err) {
-      const e = translateModbusError(err, { key: this.key });
-      const down = e.code === "LOS_E_DEVICE_DISCONNECTED" ? e : new LosError("LOS_E_DEVICE_DISCONNECTED", e.message, { cause: err });
-      this.#lastError = { code: down.code, message: `connect ${this.key}: ${down.message}`, ts: this.#clock.now() };
-      this.#log.debug({ err: down.message }, "modbus connect failed");
-      await this.#release(client);
-      this.#scheduleReconnect();
-      return;
-    }
-    if (this.#closed) {
-      await this.#release(client);
-      return;
-    }
-    const raw = (client as unknown as PortInternals)._port?._client;
-    raw?.on?.("data", (chunk: unknown) => {
-      if (Buffer.isBuffer(chunk)) this.#rxBytes += chunk.length;
-    });
-    const onClose = (): void => this.#lost(client, new LosError("LOS_E_DEVICE_DISCONNECTED", `connection to ${this.key} closed`));
-    raw?.on?.("close", onClose);
-    raw?.on?.("error", onError);
-    client.on("close", onClose);
-    this.#client = client;
-    this.#connected = true;
-    this.#attempt = 0;
-    if (this.#everConnected) this.#reconnects++;
-    this.#everConnected = true;
-    this.#log.info({}, "modbus connected");
-    this.#notify(true);
-  }
-
-  /** The connection `client` is gone: fail its requests, release it, schedule a reconnect. */
-  #lost(client: ModbusRTU, err: LosError): void {
-    if (client !== this.#client) return;
-    this.#client = undefined;
-    this.#connected = false;
-    const down =
-      err.code === "LOS_E_DEVICE_DISCONNECTED" ? err : new LosError("LOS_E_DEVICE_DISCONNECTED", `reconnecting after: ${err.message}`, { cause: err });
-    this.#lastError = { code: err.code, message: err.message, ts: this.#clock.now() };
-    for (const fail of [...this.#inFlight]) fail(down);
-    this.#log.warn({ code: err.code, err: err.message }, "modbus connection lost");
-    void this.#release(client);
-    this.#notify(false, err);
-    this.#scheduleReconnect();
-  }
-
-  #scheduleReconnect(): void {
-    if (this.#closed || this.#reconnectTimer) return;
-    const base = Math.min(this.#maxMs, this.#minMs * 2 ** Math.min(this.#attempt, 30));
-    const delay = Math.max(this.#minMs, Math.round(base * (0.5 + 0.5 * this.#random())));
-    this.#attempt++;
-    this.#reconnectTimer = this.#clock.setTimeout(() => {
-      this.#reconnectTimer = undefined;
-      this.#connect().catch((err: unknown) => {
-        this.#log.error({ err: String(err) }, "modbus reconnect failed unexpectedly");
-        this.#scheduleReconnect();
-      });
-    }, delay);
-    this.#reconnectTimer.unref?.();
-  }
-
-  /** Close a client without ever throwing or hanging for long. */
-  #release(client: ModbusRTU): Promise<void> {
-    return new Promise<void>((resolve) => {
-      let settled = false;
-      const done = (): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(t);
-        resolve();
-      };
-      const t = setTimeout(done, 2000);
-      t.unref();
-      try {
-        if (this.#conn.type === "modbus-tcp") client.destroy(done);
-        else if (client.isOpen) client.close(done);
-        else done();
-      } catch {
-        done();
-      }
-    });
   }
 
   #notify(connected: boolean, err?: LosError): void {
@@ -431,6 +309,6 @@ export class ModbusDriver implements Driver {
 
   /** Number of reconnect attempts since the last successful connect (for tests and metrics). */
   get attempt(): number {
-    return this.#attempt;
+    return this.#link.attempt;
   }
 }
