@@ -10,6 +10,23 @@ import { Agent, type AgentOptions } from "./agent.js";
 import { createBandAgent } from "./policies/band.js";
 import { createRulesAgent } from "./policies/rules.js";
 
+/**
+ * The module may have been loaded from the TypeScript sources while the gateway runs the compiled
+ * build (or the other way round): two copies of the Agent class. Check the shape, not the class.
+ */
+function isAgentLike(value: unknown): value is Agent {
+  if (value instanceof Agent) return true;
+  const a = value as Partial<Agent> | null;
+  return (
+    !!a &&
+    typeof a.id === "string" &&
+    typeof a.onDecide === "function" &&
+    typeof a.attach === "function" &&
+    typeof a.takeTasks === "function" &&
+    typeof a.capabilities === "object"
+  );
+}
+
 export async function createAgentFromConfig(cfg: AgentConfig, configDir: string): Promise<Agent> {
   const options: AgentOptions = { capabilities: cfg.capabilities, register: false };
   if (cfg.tenant !== undefined) options.tenant = cfg.tenant;
@@ -24,6 +41,8 @@ export async function createAgentFromConfig(cfg: AgentConfig, configDir: string)
       const file = isAbsolute(policy.file) ? policy.file : resolve(configDir, policy.file);
       let mod: { createAgent?: (id: string, options: AgentOptions & { settings?: unknown }) => Agent | Promise<Agent> };
       try {
+        // a TypeScript agent module under the compiled build: load tsx's loader first, on demand
+        if (/\.[cm]?ts$/.test(file)) (await import("tsx/esm/api")).register();
         mod = await import(pathToFileURL(file).href);
       } catch (cause) {
         throw new LosError("LOS_E_AGENT_CONFIG", `agent "${cfg.id}": cannot load ${file}: ${(cause as Error).message}`, { cause });
@@ -32,7 +51,7 @@ export async function createAgentFromConfig(cfg: AgentConfig, configDir: string)
         throw new LosError("LOS_E_AGENT_CONFIG", `agent "${cfg.id}": ${file} does not export createAgent(id, options)`);
       }
       const agent = await mod.createAgent(cfg.id, { ...options, settings: policy.options });
-      if (!(agent instanceof Agent) || agent.id !== cfg.id) {
+      if (!isAgentLike(agent) || agent.id !== cfg.id) {
         throw new LosError("LOS_E_AGENT_CONFIG", `agent "${cfg.id}": createAgent must return new Agent("${cfg.id}", options)`);
       }
       return agent;
