@@ -9,7 +9,7 @@ import type { Statement } from "better-sqlite3";
 import type { Clock, TimerHandle } from "../core/clock.js";
 import { LosError, isLosError } from "../core/errors.js";
 import type { Logger, Reading } from "../core/types.js";
-import { KIND_NONE } from "./telemetry-codec.js";
+import { KIND_NONE, KIND_NUMBER } from "./telemetry-codec.js";
 import { ReadingBuffer } from "./telemetry-buffer.js";
 import type { Db } from "./sqlite.js";
 
@@ -58,6 +58,7 @@ export class TelemetryWriter {
   #closed = false;
   #stats: TelemetryStats = { appended: 0, written: 0, dropped: 0, buffered: 0, flushes: 0, failedFlushes: 0, lastFlushMs: 0 };
   #insert: Statement;
+  #insertGoodNumber: Statement;
   #upsertLast: Statement;
   #selectPoint: Statement<[string], { id: number; kind: number }>;
   #insertPoint: Statement;
@@ -75,6 +76,8 @@ export class TelemetryWriter {
     this.#buf = new ReadingBuffer(Math.min(this.#flushRows * 2, maxRows), maxRows);
     // One single-row statement: measured no faster with 16/64/256-row INSERTs through better-sqlite3.
     this.#insert = db.prepare("INSERT INTO samples (point_id, ts, num, txt, quality, error) VALUES (?, ?, ?, ?, ?, ?)");
+    // The common row (a good number, no text, no error) binds three values instead of six.
+    this.#insertGoodNumber = db.prepare("INSERT INTO samples (point_id, ts, num, quality) VALUES (?, ?, ?, 0)");
     this.#upsertLast = db.prepare(
       `INSERT INTO last_values (point_id, ts, num, txt, quality, error) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (point_id) DO UPDATE SET ts = excluded.ts, num = excluded.num, txt = excluded.txt,
@@ -160,13 +163,18 @@ export class TelemetryWriter {
   #writeRows(n: number): void {
     const buf = this.#buf;
     const insert = this.#insert;
+    const insertGoodNumber = this.#insertGoodNumber;
     const touched: PointInfo[] = [];
     for (let k = 0; k < n; k++) {
       const s = buf.slot(k);
-      const info = this.#point(buf.name(s), buf.kind(s));
+      const kind = buf.kind(s);
+      const info = this.#point(buf.name(s), kind);
       if (info.latest === -1) touched.push(info);
       if (info.latest === -1 || buf.ts(s) >= buf.ts(info.latest)) info.latest = s;
-      insert.run(info.id, buf.ts(s), buf.num(s), buf.txt(s), buf.quality(s), buf.error(s));
+      const quality = buf.quality(s);
+      const error = buf.error(s);
+      if (kind === KIND_NUMBER && quality === 0 && error === null) insertGoodNumber.run(info.id, buf.ts(s), buf.num(s));
+      else insert.run(info.id, buf.ts(s), buf.num(s), buf.txt(s), quality, error);
     }
     for (const info of touched) {
       const s = info.latest;
