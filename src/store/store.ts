@@ -26,14 +26,13 @@ export const DEFAULT_RETENTION = { maxAgeMs: 30 * 24 * 3600 * 1000, maxBytes: 10
 
 /**
  * history.db: every flush dirties about one index leaf page per point (each point's newest samples
- * sit at the tail of its own key range), so the cache must hold that hot set (16 MiB ≈ 4000 pages)
- * and checkpoints should come every few flushes, not after each one: with SQLite's default of 1000
- * pages a 100-device gateway checkpointed (copy + two fsyncs) at every commit. See docs/store.md.
+ * sit at the tail of its own key range), so checkpoints should come every few flushes, not after each
+ * one: with SQLite's default of 1000 pages a 100-device gateway checkpointed (copy + two fsyncs) at
+ * every commit. The page cache follows the number of points (TelemetryWriter). See docs/store.md.
  */
 const HISTORY_PRAGMAS = {
   synchronous: "NORMAL",
   autoVacuum: "INCREMENTAL",
-  cacheSizeKiB: 16 * 1024,
   walAutocheckpointPages: 8192,
   walSizeLimitBytes: 32 * 1024 * 1024,
 } as const;

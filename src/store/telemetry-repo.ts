@@ -30,6 +30,11 @@ export class TelemetryRepo extends TelemetryQueries {
     return this.#writer.stats();
   }
 
+  /** Page cache (KiB) sized for the known points; see TelemetryWriterOptions.cacheKiBPerPoint. */
+  get cacheKiB(): number {
+    return this.#writer.cacheKiB;
+  }
+
   /** Final flush; the connection itself is closed by the Store. */
   close(): void {
     this.#writer.close();

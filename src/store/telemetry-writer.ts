@@ -20,7 +20,16 @@ export interface TelemetryWriterOptions {
   flushMs?: number;
   /** Keep at most this many rows while the disk is slow or failing; older ones are dropped. Default 200 000. */
   maxBufferRows?: number;
+  /**
+   * Page cache of the connection per known point (KiB), kept between 2 MiB and 64 MiB. Default 8:
+   * a flush dirties about one index leaf page per point, and the cache must hold them (2000 points:
+   * 16 MiB; with 8 MiB the same load cost 2.7× the system time). 0 leaves cache_size alone.
+   */
+  cacheKiBPerPoint?: number;
 }
+
+const MIN_CACHE_KIB = 2048;
+const MAX_CACHE_KIB = 64 * 1024;
 
 export interface TelemetryStats {
   /** Rows given to append(). */
@@ -54,6 +63,8 @@ export class TelemetryWriter {
   #buf: ReadingBuffer;
   #points = new Map<string, PointInfo>();
   #timer: TimerHandle | undefined;
+  #cacheKiBPerPoint: number;
+  #cacheKiB = 0;
   #failing = false;
   #closed = false;
   #stats: TelemetryStats = { appended: 0, written: 0, dropped: 0, buffered: 0, flushes: 0, failedFlushes: 0, lastFlushMs: 0 };
@@ -72,6 +83,7 @@ export class TelemetryWriter {
     // points × 10 Hz, 20 000 rows per flush cost ~6 µs/row where 5000 cost ~11 (docs/bench.md).
     this.#flushRows = positive(options.flushRows, 20_000);
     this.#flushMs = positive(options.flushMs, 1000);
+    this.#cacheKiBPerPoint = options.cacheKiBPerPoint === 0 ? 0 : positive(options.cacheKiBPerPoint, 8);
     const maxRows = Math.max(positive(options.maxBufferRows, 200_000), 1);
     this.#buf = new ReadingBuffer(Math.min(this.#flushRows * 2, maxRows), maxRows);
     // One single-row statement: measured no faster with 16/64/256-row INSERTs through better-sqlite3.
@@ -122,10 +134,25 @@ export class TelemetryWriter {
     }
     this.#buf.shift(n);
     this.#failing = false;
+    this.#sizeCache();
     this.#stats.written += n;
     this.#stats.flushes++;
     this.#stats.lastFlushMs = this.#clock.monotonic() - started;
     return n;
+  }
+
+  /** Page cache (KiB) this writer set on its connection (0: not set yet or sizing disabled). */
+  get cacheKiB(): number {
+    return this.#cacheKiB;
+  }
+
+  /** Follow the number of known points with the connection's page cache (only when it changes). */
+  #sizeCache(): void {
+    if (this.#cacheKiBPerPoint === 0) return;
+    const kib = Math.min(MAX_CACHE_KIB, Math.max(MIN_CACHE_KIB, this.#points.size * this.#cacheKiBPerPoint));
+    if (kib === this.#cacheKiB) return;
+    this.#db.pragma(`cache_size = ${-kib}`);
+    this.#cacheKiB = kib;
   }
 
   stats(): TelemetryStats {

@@ -157,6 +157,33 @@ describe("telemetry", () => {
   });
 });
 
+describe("telemetry writer page cache", () => {
+  let t: ReturnType<typeof tempDir>;
+  afterEach(() => t.cleanup());
+
+  it("sizes the connection's page cache to the points it knows, within 2 and 64 MiB", () => {
+    t = tempDir();
+    const db = openDatabase(join(t.dir, "history.db"), { synchronous: "NORMAL", autoVacuum: "INCREMENTAL" });
+    migrate(db, HISTORY_MIGRATIONS, "history.db");
+    const repo = new TelemetryRepo(db, new ManualClock(0), silentLogger, { flushRows: 100_000 });
+    const cache = () => Number(db.pragma("cache_size", { simple: true }));
+    const points = (n: number) => Array.from({ length: n }, (_, i) => num(`d/p${i}`, 1, i));
+    repo.append(points(10));
+    repo.flush();
+    expect(repo.cacheKiB).toBe(2048);
+    expect(cache()).toBe(-2048);
+    repo.append(points(2000));
+    repo.flush();
+    expect(repo.cacheKiB).toBe(16_000);
+    expect(cache()).toBe(-16_000);
+    repo.append(points(9000));
+    repo.flush();
+    expect(cache()).toBe(-65_536);
+    repo.close();
+    db.close();
+  });
+});
+
 describe("telemetry writer under a failing disk", () => {
   let t: ReturnType<typeof tempDir>;
   afterEach(() => t.cleanup());
