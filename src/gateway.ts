@@ -24,8 +24,9 @@ import { ActuationService, type ActuationResult } from "./devices/actuation.js";
 import { createDeviceManager, type DeviceManager } from "./devices/device-manager.js";
 import { DeviceStatePublisher } from "./devices/device-state-publisher.js";
 import { openStore, type Store } from "./store/index.js";
+import { VERSION } from "./version.js";
 
-export const VERSION = "0.1.0";
+export { VERSION };
 
 export interface GatewayOptions {
   clock?: Clock;
