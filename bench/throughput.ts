@@ -1,23 +1,27 @@
 /**
  * Throughput and CPU cost of the gateway's hot path: 100 simulated Modbus TCP devices (20 drifting
- * points each, deadband 0) polled every 100 ms → 20,000 points/s through decode → live values →
- * SQLite history → one retained state message per device → an external MQTT subscriber.
+ * points each, deadband 0) polled every 95 ms → 21,053 points/s offered (a little over the 20,000
+ * goal, so that pass/fail does not hinge on ±1 % of counting) through decode → live values → SQLite
+ * history → one retained state message per device → an external MQTT subscriber.
  *
- * The simulators (bench/sim-process.ts) and the subscriber (bench/mqtt-counter.ts) run in child
- * processes, so process.cpuUsage() of this process is the gateway's cost alone (broker, SQLite and
- * Modbus client included). Run once with merged block reads and once with one request per point.
+ * Three child processes, so the figures are the gateway's alone: the gateway under test
+ * (bench/gateway-child.mjs: plain `node` on the compiled build in dist/ with the V8 setting of
+ * bin/runtime.mjs, as `llmagentos start` runs it; dist/ is rebuilt first when stale), the simulators
+ * (bench/sim-process.ts) and the subscriber (bench/mqtt-counter.ts). CPU is the gateway child's
+ * process.cpuUsage(), RSS its own memoryUsage().rss sampled every 200 ms. Run once with merged block
+ * reads and once with one request per point.
  */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadConfigValue } from "../src/config/load.js";
-import { buildGateway } from "../src/gateway.js";
-import { spawnTsx } from "./child.js";
+import { ROOT, spawnTsx } from "./child.js";
 import { checkProfileMatches, REGISTER_PROFILE } from "./register-map.js";
 import { round, sleep } from "./result.js";
 
 export interface ThroughputOptions {
   devices?: number;
+  /** default 95 ms: 21,053 points/s offered with 100 devices × 20 points */
   pollMs?: number;
   warmupMs?: number;
   measureMs?: number;
@@ -39,15 +43,23 @@ export interface ThroughputReport {
   historyWrittenPerSec: number;
   mqttPointsPerSec: number;
   mqttMessagesPerSec: number;
+  /** gateway child's user + system CPU per reading emitted */
   cpuUsPerPoint: number;
   cpuUserUsPerPoint: number;
   cpuSystemUsPerPoint: number;
   /** share of one core used by the gateway process */
   cpuCores: number;
+  /** max rss of the gateway child, sampled every 200 ms in the window */
   rssMaxMB: number;
-  /** RSS of this process just before the gateway was built (runtime, tsx, modules loaded) */
+  /** the gateway child's VmHWM (kernel's peak RSS since the child started) at the end of the window */
+  rssPeakMB: number | undefined;
+  /** RSS of the gateway child just before the gateway was built (node + the project's modules) */
   rssBeforeMB: number;
   heapUsedMaxMB: number;
+  /** the gateway child's memoryUsage() at the end of the window, MB */
+  memoryEndMB: { rss: number; heapTotal: number; heapUsed: number; external: number; arrayBuffers: number };
+  /** how the gateway child ran */
+  gatewayProcess: { runtime: "dist"; execArgv: string[]; v8Tuned: boolean };
   requestsPerCycle: number;
   requestsPerSec: number;
   cyclesPerSec: number;
@@ -57,69 +69,143 @@ export interface ThroughputReport {
   historyDropped: number;
 }
 
+interface DeviceStats {
+  readingsEmitted: number;
+  pointsRead: number;
+  cycles: number;
+  requests: number;
+  dropped: number;
+  failures: number;
+}
+interface GatewayMark {
+  t: number;
+  cpu: NodeJS.CpuUsage;
+  mem: NodeJS.MemoryUsage;
+  rssMax: number;
+  heapMax: number;
+  vmHwm?: number;
+  dev: DeviceStats;
+  tel: { written: number; dropped: number };
+  overruns: number;
+}
+interface GatewayStarted {
+  pointsPerDevice: number;
+  mqttPort: number;
+  rssBefore: number;
+  execArgv: string[];
+  v8Tuned: boolean;
+}
+
+/** Rebuild dist/ when a file in src/ or simulators/ is newer than it (as `npm start` does). */
+export function ensureBuild(): void {
+  const build = spawnSync(process.execPath, ["scripts/build.mjs", "--if-stale", "--quiet"], { cwd: ROOT, stdio: "inherit" });
+  if (build.status !== 0) throw new Error("npm run build failed");
+}
+
+/** bench/gateway-child.mjs with an IPC channel: plain node, no tsx, no extra node flags. */
+function spawnGateway() {
+  const proc: ChildProcess = spawn(process.execPath, ["bench/gateway-child.mjs"], { cwd: ROOT, stdio: ["ignore", "inherit", "pipe", "ipc"] });
+  let stderr = "";
+  proc.stderr!.on("data", (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-4000);
+  });
+  const queue: unknown[] = [];
+  const waiters: ((v: unknown) => void)[] = [];
+  proc.on("message", (m) => {
+    const w = waiters.shift();
+    if (w) w(m);
+    else queue.push(m);
+  });
+  let exited = false;
+  const exit = new Promise<void>((resolve) => proc.on("exit", () => ((exited = true), resolve())));
+  const next = <T>(timeoutMs = 30_000): Promise<T> => {
+    const check = (m: unknown): T => {
+      if (m && typeof m === "object" && "error" in m) throw new Error(`gateway child: ${String((m as { error: unknown }).error)}`);
+      return m as T;
+    };
+    if (queue.length > 0) return Promise.resolve(queue.shift()).then(check);
+    return new Promise<unknown>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`gateway child: no answer within ${timeoutMs} ms; stderr: ${stderr}`)), timeoutMs);
+      void exit.then(() => {
+        clearTimeout(timer);
+        reject(new Error(`gateway child exited (code ${proc.exitCode}); stderr: ${stderr}`));
+      });
+      waiters.push((v) => {
+        clearTimeout(timer);
+        resolve(v);
+      });
+    }).then(check);
+  };
+  const request = <T>(msg: object, timeoutMs?: number) => {
+    proc.send(msg);
+    return next<T>(timeoutMs);
+  };
+  const stop = async () => {
+    if (exited) return;
+    if (proc.connected) {
+      try {
+        await request({ cmd: "close" }, 10_000);
+      } catch {
+        // killed below
+      }
+    }
+    const t1 = setTimeout(() => proc.kill("SIGTERM"), 2000);
+    const t2 = setTimeout(() => proc.kill("SIGKILL"), 5000);
+    await exit;
+    clearTimeout(t1);
+    clearTimeout(t2);
+  };
+  return { proc, next, request, stop };
+}
+
+const MB = (n: number) => round(n / 1048576, 1);
+
 export async function benchThroughput(o: ThroughputOptions = {}): Promise<ThroughputReport> {
   const devices = o.devices ?? 100;
-  const pollMs = o.pollMs ?? 100;
+  const pollMs = o.pollMs ?? 95;
   const warmupMs = o.warmupMs ?? 3000;
   const measureMs = o.measureMs ?? 15_000;
   const mergeReads = o.mergeReads ?? true;
   checkProfileMatches();
+  ensureBuild();
 
   const sim = spawnTsx("bench/sim-process.ts", [String(devices), String(o.simTickMs ?? Math.max(10, Math.floor(pollMs / 4)))]);
   const dir = mkdtempSync(join(tmpdir(), "los-bench-throughput-"));
   let counter: ReturnType<typeof spawnTsx> | undefined;
-  let gateway: Awaited<ReturnType<typeof buildGateway>> | undefined;
+  const gw = spawnGateway();
   try {
+    await gw.next(60_000);
     const { ports } = await sim.next<{ ports: number[] }>(60_000);
-    const config = loadConfigValue(
-      {
-        site: "bench",
-        gateway: "gw1",
-        dataDir: join(dir, "data"),
-        bus: { listeners: [{ kind: "tcp", host: "127.0.0.1", port: 0, allowAnonymous: true }] },
-        safeOnShutdown: false,
-        devices: ports.map((port, i) => ({
-          id: `dev${String(i + 1).padStart(3, "0")}`,
-          profile: REGISTER_PROFILE,
-          connection: { type: "modbus-tcp", host: "127.0.0.1", port, unitId: 1, timeoutMs: 1000 },
-          pollMs,
-        })),
-      },
-      dir,
-      "<bench throughput config>",
-    );
-    const pointsPerDevice = config.devices[0]!.profile.points.length;
-    const rssBeforeMB = round(process.memoryUsage().rss / 1048576, 1);
-    gateway = await buildGateway(config, { mergeReads });
-    const mqttPort = gateway.broker.listeners()[0]!.port;
-    counter = spawnTsx("bench/mqtt-counter.ts", [String(mqttPort)]);
+    const config = {
+      site: "bench",
+      gateway: "gw1",
+      dataDir: join(dir, "data"),
+      bus: { listeners: [{ kind: "tcp", host: "127.0.0.1", port: 0, allowAnonymous: true }] },
+      safeOnShutdown: false,
+      devices: ports.map((port, i) => ({
+        id: `dev${String(i + 1).padStart(3, "0")}`,
+        profile: REGISTER_PROFILE,
+        connection: { type: "modbus-tcp", host: "127.0.0.1", port, unitId: 1, timeoutMs: 1000 },
+        pollMs,
+      })),
+    };
+    const started = await gw.request<GatewayStarted>({ cmd: "start", config, dir, mergeReads }, 60_000);
+    counter = spawnTsx("bench/mqtt-counter.ts", [String(started.mqttPort)]);
     await counter.next(30_000);
 
     await sleep(warmupMs);
 
     type Mark = { messages: number; points: number };
     const mark = async () => {
-      // commit what is buffered, so that both marks sit on a flush boundary: otherwise the history
-      // figure is off by up to one flush (flushRows, 1 s of rows) per window
-      gateway!.store.telemetry.flush();
+      // the gateway child commits what is buffered first, so that both marks sit on a flush
+      // boundary: otherwise the history figure is off by up to one flush (1 s of rows) per window
+      const g = await gw.request<GatewayMark>({ cmd: "mark" });
       counter!.send("mark");
-      const m = await counter!.next<Mark>();
-      return { t: performance.now(), cpu: process.cpuUsage(), dev: gateway!.devices.stats(), tel: gateway!.store.telemetry.stats(), mqtt: m };
+      return { ...g, mqtt: await counter!.next<Mark>() };
     };
-    let rssMax = 0;
-    let heapMax = 0;
-    const sampler = setInterval(() => {
-      const m = process.memoryUsage();
-      rssMax = Math.max(rssMax, m.rss);
-      heapMax = Math.max(heapMax, m.heapUsed);
-    }, 200);
-    const overrunsOf = () => Object.values(gateway!.devices.health()).reduce((n, h) => n + h.poller.overruns, 0);
-    const o0 = overrunsOf();
-    const a = await mark();
+    const a = await mark(); // also resets the child's RSS / heap maxima
     await sleep(measureMs);
     const b = await mark();
-    clearInterval(sampler);
-    const overruns = overrunsOf() - o0;
 
     const s = (b.t - a.t) / 1000;
     const emitted = b.dev.readingsEmitted - a.dev.readingsEmitted;
@@ -130,10 +216,10 @@ export async function benchThroughput(o: ThroughputOptions = {}): Promise<Throug
     return {
       mergeReads,
       devices,
-      pointsPerDevice,
+      pointsPerDevice: started.pointsPerDevice,
       pollMs,
       seconds: round(s, 1),
-      offeredPointsPerSec: Math.round((devices * pointsPerDevice * 1000) / pollMs),
+      offeredPointsPerSec: Math.round((devices * started.pointsPerDevice * 1000) / pollMs),
       pointsReadPerSec: Math.round((b.dev.pointsRead - a.dev.pointsRead) / s),
       readingsEmittedPerSec: Math.round(emitted / s),
       historyWrittenPerSec: Math.round((b.tel.written - a.tel.written) / s),
@@ -143,20 +229,23 @@ export async function benchThroughput(o: ThroughputOptions = {}): Promise<Throug
       cpuUserUsPerPoint: round(user / emitted),
       cpuSystemUsPerPoint: round(system / emitted),
       cpuCores: round((user + system) / 1e6 / s),
-      rssMaxMB: round(rssMax / 1048576, 1),
-      rssBeforeMB,
-      heapUsedMaxMB: round(heapMax / 1048576, 1),
+      rssMaxMB: MB(b.rssMax),
+      rssPeakMB: b.vmHwm === undefined ? undefined : MB(b.vmHwm),
+      rssBeforeMB: MB(started.rssBefore),
+      heapUsedMaxMB: MB(b.heapMax),
+      memoryEndMB: { rss: MB(b.mem.rss), heapTotal: MB(b.mem.heapTotal), heapUsed: MB(b.mem.heapUsed), external: MB(b.mem.external), arrayBuffers: MB(b.mem.arrayBuffers) },
+      gatewayProcess: { runtime: "dist", execArgv: started.execArgv, v8Tuned: started.v8Tuned },
       requestsPerCycle: round(requests / cycles),
       requestsPerSec: Math.round(requests / s),
       cyclesPerSec: round(cycles / s, 1),
-      overruns,
+      overruns: b.overruns - a.overruns,
       dropped: b.dev.dropped - a.dev.dropped,
       failures: b.dev.failures - a.dev.failures,
       historyDropped: b.tel.dropped - a.tel.dropped,
     };
   } finally {
     await counter?.stop();
-    await gateway?.close();
+    await gw.stop();
     await sim.stop();
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,0 +1,98 @@
+/**
+ * Child process of the throughput bench: the gateway under test, run the way the `llmagentos`
+ * command runs it — plain `node` on the compiled build in dist/ with the V8 setting of
+ * bin/runtime.mjs (tuneV8) — so its CPU and RSS are the gateway's alone: no tsx loader, no bench
+ * modules, no simulators, no MQTT subscriber in this process. Driven over the IPC channel
+ * (process.send): the parent sends {cmd: "start", config, dir, mergeReads} (config: the raw config
+ * value, passed to loadConfigValue with `dir` as base), then {cmd: "mark"} any number of times, then
+ * {cmd: "close"}. Every answer is one message; a mark commits the history buffer first (so marks sit
+ * on flush boundaries) and reports cpuUsage, memoryUsage, the RSS / heap-used maxima sampled every
+ * 200 ms since the previous mark, VmHWM, devices.stats(), the summed poller overruns and
+ * telemetry.stats(). Usage: node bench/gateway-child.mjs (with an IPC channel).
+ */
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { performance } from "node:perf_hooks";
+import { clearInterval, setInterval } from "node:timers";
+import { pathToFileURL, URL } from "node:url";
+
+const { ROOT, tuneV8 } = await import("../bin/runtime.mjs");
+const v8Tuned = tuneV8();
+const root = pathToFileURL(`${resolve(ROOT, "dist")}/`);
+const { loadConfigValue } = await import(new URL("src/config/load.js", root).href);
+const { buildGateway } = await import(new URL("src/gateway.js", root).href);
+
+if (!process.send) throw new Error("bench/gateway-child.mjs needs an IPC channel");
+const reply = (m) => process.send(m);
+
+/** peak resident set size of this process so far (kernel's high-water mark), bytes */
+function vmHwm() {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync("/proc/self/status", "utf8"));
+    return m ? Number(m[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+let gateway;
+let rssMax = 0;
+let heapMax = 0;
+const sample = () => {
+  const m = process.memoryUsage();
+  if (m.rss > rssMax) rssMax = m.rss;
+  if (m.heapUsed > heapMax) heapMax = m.heapUsed;
+};
+let sampler;
+
+async function handle(msg) {
+  if (msg.cmd === "start") {
+    const config = loadConfigValue(msg.config, msg.dir, "<bench throughput config>");
+    const before = process.memoryUsage();
+    gateway = await buildGateway(config, { mergeReads: msg.mergeReads });
+    sampler = setInterval(sample, 200);
+    reply({
+      started: true,
+      v8Tuned,
+      execArgv: process.execArgv,
+      pointsPerDevice: config.devices[0].profile.points.length,
+      mqttPort: gateway.broker.listeners()[0].port,
+      rssBefore: before.rss,
+    });
+  } else if (msg.cmd === "mark") {
+    gateway.store.telemetry.flush();
+    sample();
+    const cpu = process.cpuUsage();
+    const t = performance.now();
+    const overruns = Object.values(gateway.devices.health()).reduce((n, h) => n + h.poller.overruns, 0);
+    reply({
+      t,
+      cpu,
+      mem: process.memoryUsage(),
+      rssMax,
+      heapMax,
+      vmHwm: vmHwm(),
+      dev: gateway.devices.stats(),
+      tel: gateway.store.telemetry.stats(),
+      overruns,
+    });
+    rssMax = 0;
+    heapMax = 0;
+  } else if (msg.cmd === "close") {
+    clearInterval(sampler);
+    await gateway?.close();
+    reply({ closed: true });
+    process.disconnect();
+    process.exit(0);
+  }
+}
+
+process.on("message", (msg) => {
+  handle(msg).catch((err) => {
+    reply({ error: String(err?.stack ?? err) });
+    process.exit(1);
+  });
+});
+// the parent went away: do not linger
+process.on("disconnect", () => process.exit(0));
+reply({ ready: true });
