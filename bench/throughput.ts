@@ -28,6 +28,10 @@ export interface ThroughputOptions {
   mergeReads?: boolean;
   /** simulator model step (ms): well under pollMs so every poll sees new values */
   simTickMs?: number;
+  /** false: the gateway child runs without the bin's V8 setting (LLMAGENTOS_V8_TUNING=0) */
+  v8Tuning?: boolean;
+  /** node flags for the gateway child (one with "semi-space" replaces the bin's V8 setting) */
+  gatewayNodeArgs?: string[];
 }
 
 export interface ThroughputReport {
@@ -102,9 +106,10 @@ export function ensureBuild(): void {
   if (build.status !== 0) throw new Error("npm run build failed");
 }
 
-/** bench/gateway-child.mjs with an IPC channel: plain node, no tsx, no extra node flags. */
-function spawnGateway() {
-  const proc: ChildProcess = spawn(process.execPath, ["bench/gateway-child.mjs"], { cwd: ROOT, stdio: ["ignore", "inherit", "pipe", "ipc"] });
+/** bench/gateway-child.mjs with an IPC channel: plain node, no tsx, by default no node flags. */
+function spawnGateway(nodeArgs: string[], v8Tuning: boolean) {
+  const env = { ...process.env, LLMAGENTOS_V8_TUNING: v8Tuning ? "1" : "0" };
+  const proc: ChildProcess = spawn(process.execPath, [...nodeArgs, "bench/gateway-child.mjs"], { cwd: ROOT, env, stdio: ["ignore", "inherit", "pipe", "ipc"] });
   let stderr = "";
   proc.stderr!.on("data", (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);
@@ -172,7 +177,7 @@ export async function benchThroughput(o: ThroughputOptions = {}): Promise<Throug
   const sim = spawnTsx("bench/sim-process.ts", [String(devices), String(o.simTickMs ?? Math.max(10, Math.floor(pollMs / 4)))]);
   const dir = mkdtempSync(join(tmpdir(), "los-bench-throughput-"));
   let counter: ReturnType<typeof spawnTsx> | undefined;
-  const gw = spawnGateway();
+  const gw = spawnGateway(o.gatewayNodeArgs ?? [], o.v8Tuning ?? true);
   try {
     await gw.next(60_000);
     const { ports } = await sim.next<{ ports: number[] }>(60_000);
@@ -252,7 +257,14 @@ export async function benchThroughput(o: ThroughputOptions = {}): Promise<Throug
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const mergeReads = process.argv[2] !== "per-point";
-  const measureMs = Number(process.argv[3] ?? 15_000);
-  console.log(JSON.stringify(await benchThroughput({ mergeReads, measureMs }), null, 2));
+  // throughput.ts [merged|per-point] [ms] [--no-v8-tuning] [--poll=<ms>] [<node flag for the gateway child>…]
+  const args = process.argv.slice(2);
+  const plain = args.filter((a) => !a.startsWith("--"));
+  const mergeReads = plain[0] !== "per-point";
+  const measureMs = Number(plain[1] ?? 15_000);
+  const poll = args.find((a) => a.startsWith("--poll="));
+  const gatewayNodeArgs = args.filter((a) => a.startsWith("--") && a !== "--no-v8-tuning" && a !== poll);
+  const v8Tuning = !args.includes("--no-v8-tuning");
+  const pollMs = poll ? Number(poll.slice("--poll=".length)) : undefined;
+  console.log(JSON.stringify(await benchThroughput({ mergeReads, measureMs, v8Tuning, gatewayNodeArgs, ...(pollMs ? { pollMs } : {}) }), null, 2));
 }
