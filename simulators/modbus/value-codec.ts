@@ -2,6 +2,9 @@
  * Typed values <-> 16-bit Modbus registers, for simulator models. Bytes inside a register are big
  * endian on the wire (Modbus); `byteOrder: "little"` swaps them (some devices do). `wordOrder`
  * orders registers of 32/64-bit values: "big" puts the most significant register first.
+ *
+ * Deliberately written apart from the gateway's codec (src/devices/codec.ts): the simulator plays
+ * the device, so a byte- or word-order bug shared by both sides would pass every test unseen.
  */
 
 export type NumericType = "int16" | "uint16" | "int32" | "uint32" | "float32" | "float64";

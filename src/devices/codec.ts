@@ -14,7 +14,7 @@
  */
 import { LosError } from "../core/errors.js";
 import type { Value } from "../core/types.js";
-import type { DataType, PointDef, RegisterKind } from "../config/profile-schema.js";
+import { REGISTER_WORDS, type DataType, type PointDef, type RegisterKind } from "../config/profile-schema.js";
 
 export type Order = "big" | "little";
 
@@ -41,15 +41,7 @@ export interface CodecDefaults {
   wordOrder?: Order;
 }
 
-const REGISTER_COUNT: Record<DataType, number> = {
-  bool: 1,
-  int16: 1,
-  uint16: 1,
-  int32: 2,
-  uint32: 2,
-  float32: 2,
-  float64: 4,
-};
+const REGISTER_COUNT = REGISTER_WORDS;
 
 const RAW_RANGE: Record<Exclude<DataType, "bool" | "float32" | "float64">, [number, number]> = {
   int16: [-0x8000, 0x7fff],
