@@ -81,17 +81,29 @@ export function handlePdu(bank: RegisterBank, pdu: Uint8Array): Buffer {
   }
 }
 
-function readBits(bank: RegisterBank, kind: BitKind, pdu: Buffer): Buffer {
+/** Validate a read request (FC 1-4): its range, or the exception to answer with. */
+function readRange(
+  bank: RegisterBank,
+  kind: BitKind | WordKind,
+  pdu: Buffer,
+  limit: number,
+): { address: number; quantity: number } | Buffer {
   const fc = pdu[0] as number;
   if (pdu.length !== 5) return exceptionPdu(fc, ExceptionCode.ILLEGAL_DATA_VALUE);
   const address = pdu.readUInt16BE(1);
   const quantity = pdu.readUInt16BE(3);
-  if (quantity < 1 || quantity > LIMITS.readBits) return exceptionPdu(fc, ExceptionCode.ILLEGAL_DATA_VALUE);
+  if (quantity < 1 || quantity > limit) return exceptionPdu(fc, ExceptionCode.ILLEGAL_DATA_VALUE);
   if (!bank.exists(kind, address, quantity)) return exceptionPdu(fc, ExceptionCode.ILLEGAL_DATA_ADDRESS);
-  const bits = bank.getBits(kind, address, quantity);
-  const byteCount = Math.ceil(quantity / 8);
+  return { address, quantity };
+}
+
+function readBits(bank: RegisterBank, kind: BitKind, pdu: Buffer): Buffer {
+  const range = readRange(bank, kind, pdu, LIMITS.readBits);
+  if (Buffer.isBuffer(range)) return range;
+  const bits = bank.getBits(kind, range.address, range.quantity);
+  const byteCount = Math.ceil(range.quantity / 8);
   const out = Buffer.alloc(2 + byteCount);
-  out[0] = fc;
+  out[0] = pdu[0] as number;
   out[1] = byteCount;
   bits.forEach((bit, i) => {
     if (bit) out[2 + (i >> 3)] = (out[2 + (i >> 3)] as number) | (1 << (i & 7));
@@ -100,16 +112,12 @@ function readBits(bank: RegisterBank, kind: BitKind, pdu: Buffer): Buffer {
 }
 
 function readWords(bank: RegisterBank, kind: WordKind, pdu: Buffer): Buffer {
-  const fc = pdu[0] as number;
-  if (pdu.length !== 5) return exceptionPdu(fc, ExceptionCode.ILLEGAL_DATA_VALUE);
-  const address = pdu.readUInt16BE(1);
-  const quantity = pdu.readUInt16BE(3);
-  if (quantity < 1 || quantity > LIMITS.readRegisters) return exceptionPdu(fc, ExceptionCode.ILLEGAL_DATA_VALUE);
-  if (!bank.exists(kind, address, quantity)) return exceptionPdu(fc, ExceptionCode.ILLEGAL_DATA_ADDRESS);
-  const out = Buffer.alloc(2 + quantity * 2);
-  out[0] = fc;
-  out[1] = quantity * 2;
-  bank.getWords(kind, address, quantity).forEach((w, i) => out.writeUInt16BE(w, 2 + i * 2));
+  const range = readRange(bank, kind, pdu, LIMITS.readRegisters);
+  if (Buffer.isBuffer(range)) return range;
+  const out = Buffer.alloc(2 + range.quantity * 2);
+  out[0] = pdu[0] as number;
+  out[1] = range.quantity * 2;
+  bank.getWords(kind, range.address, range.quantity).forEach((w, i) => out.writeUInt16BE(w, 2 + i * 2));
   return out;
 }
 
