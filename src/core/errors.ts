@@ -23,6 +23,15 @@ export const ERROR_CODES = {
   LOS_E_CODEC: "A value could not be encoded or decoded with the point's type; check the profile's type and word order.",
   LOS_E_DRIVER_CLOSED: "The driver was closed while the request was waiting.",
   LOS_E_DEVICE_BUSY: "The connection's request queue is full and a poll was dropped; poll less often or split devices across connections.",
+  LOS_E_DEVICE_STATUS: "The device answered with a bad status for this item (OPC-UA Bad* status code); see the status name in the message.",
+  LOS_E_DEVICE_NODE_UNKNOWN: "The device has no such node or address (OPC-UA BadNodeIdUnknown); check the profile's node ids against `llmagentos browse opcua`.",
+  LOS_E_DEVICE_AUTH: "The device refused the credentials (wrong user name, password or certificate identity); check the connection's identity and its secret.",
+  LOS_E_DEVICE_CERT_UNTRUSTED: "The server's certificate is not trusted (unknown, rejected, expired or not yet valid); inspect it and run `llmagentos certs trust <thumbprint>` if it is the right server.",
+  LOS_E_DEVICE_SECURITY: "The endpoint does not offer the security mode and policy the connection asks for; see the endpoints listed in the message.",
+  LOS_E_SERIAL_PORT_MISSING: "The serial port does not exist (unplugged, or the wrong path); the gateway retries until it comes back.",
+  LOS_E_SERIAL_PORT_BUSY: "The serial port is already in use by another program or connection; stop it or pick another port.",
+  LOS_E_DEVICE_CHECKSUM: "A line or frame from the device failed its checksum (NMEA *hh, frame CRC); check wiring, baud rate and noise.",
+  LOS_E_DISCOVERY_UNREACHABLE: "Discovery could not reach anything at that address; check the host, port or serial path and the device's power and wiring.",
 
   // actuation (one path: capability, lease, envelope, driver, audit)
   LOS_E_WRITE_NOT_PERMITTED: "The caller has no capability to write this point; grant it in the agent or tenant config.",

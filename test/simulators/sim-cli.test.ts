@@ -6,7 +6,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import type ModbusRTU from "modbus-serial";
-import { parseUnits } from "../../src/cli/commands/sim.js";
+import { parseUnits } from "../../src/cli/commands/sim-modbus.js";
 import { closeClient, rejection, tcpClient } from "./helpers.js";
 
 const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
