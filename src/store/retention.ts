@@ -1,6 +1,7 @@
 /**
- * Telemetry retention on history.db: by age (samples older than maxAgeMs) and by size (live pages of
- * the file above maxBytes: the oldest written samples go first), then `PRAGMA incremental_vacuum`
+ * Telemetry retention on history.db, by chunk (telemetry-chunk.ts): by age (chunks whose newest
+ * sample is older than maxAgeMs: a chunk straddling the cutoff stays until it is entirely old) and by
+ * size (live pages of the file above maxBytes: the oldest written chunks go first), then `PRAGMA incremental_vacuum`
  * gives the freed pages back to the file system. Work is done in short transactions with a yield to
  * the event loop between them, so a run never blocks the gateway for long. Periodic runs never throw.
  */
@@ -17,7 +18,7 @@ export interface RetentionOptions {
   maxBytes?: number;
   /** Period of automatic runs (ms, on the clock). Default 60 000. */
   intervalMs?: number;
-  /** Rows deleted per transaction before yielding. Default 2000. */
+  /** Samples deleted per transaction before yielding (whole chunks: at least one). Default 2000. */
   chunkRows?: number;
   /** Pages vacuumed per step before yielding. Default 1024. */
   vacuumPages?: number;
@@ -40,6 +41,11 @@ export interface RetentionStats {
   lastError?: { code: string; message: string; at: number };
 }
 
+interface ChunkRef {
+  id: number;
+  n: number;
+}
+
 /** Points visited per age-retention transaction at most (each visit is one index seek). */
 const POINTS_PER_SLICE = 256;
 
@@ -55,8 +61,9 @@ export class Retention {
   #running: Promise<RetentionRun> | undefined;
   #stopped = false;
   #stats: RetentionStats = { runs: 0, failedRuns: 0, deletedByAge: 0, deletedBySize: 0 };
-  #deleteOld: Statement;
-  #deleteOldest: Statement;
+  #selectOld: Statement;
+  #selectOldest: Statement;
+  #deleteChunk: Statement;
 
   constructor(db: Db, clock: Clock, logger: Logger, options: RetentionOptions = {}) {
     this.options = { ...options };
@@ -66,10 +73,12 @@ export class Retention {
     this.#chunkRows = Math.max(1, Math.trunc(options.chunkRows ?? 2000));
     this.#vacuumPages = Math.max(1, Math.trunc(options.vacuumPages ?? 1024));
     this.#intervalMs = Math.max(1, options.intervalMs ?? 60_000);
-    this.#deleteOld = db.prepare(
-      "DELETE FROM samples WHERE rowid IN (SELECT rowid FROM samples WHERE point_id = ? AND ts < ? LIMIT ?)",
+    // A chunk goes when its newest sample is older than the cutoff (ts_first < cutoff bounds the index seek).
+    this.#selectOld = db.prepare(
+      "SELECT rowid AS id, n FROM chunks WHERE point_id = ? AND ts_first < ? AND ts_last < ? ORDER BY ts_first LIMIT ?",
     );
-    this.#deleteOldest = db.prepare("DELETE FROM samples WHERE rowid IN (SELECT rowid FROM samples ORDER BY rowid LIMIT ?)");
+    this.#selectOldest = db.prepare("SELECT rowid AS id, n FROM chunks ORDER BY rowid LIMIT ?");
+    this.#deleteChunk = db.prepare("DELETE FROM chunks WHERE rowid = ?");
   }
 
   /** Run every intervalMs on the clock until stop(). */
@@ -135,21 +144,21 @@ export class Retention {
   }
 
   async #byAge(cutoff: number): Promise<number> {
-    const ids = (this.#db.prepare("SELECT id FROM points ORDER BY id").pluck().all() as number[]);
+    const ids = this.#db.prepare("SELECT id FROM points ORDER BY id").pluck().all() as number[];
     let deleted = 0;
     let next = 0;
     while (next < ids.length && !this.#stopped) {
       const slice = this.#db.transaction(() => {
-        let rows = 0;
+        let samples = 0;
         let visited = 0;
-        while (next < ids.length && rows < this.#chunkRows && visited < POINTS_PER_SLICE) {
-          const limit = this.#chunkRows - rows;
-          const n = this.#deleteOld.run(ids[next], cutoff, limit).changes;
-          rows += n;
+        while (next < ids.length && samples < this.#chunkRows && visited < POINTS_PER_SLICE) {
+          const limit = this.#chunkRows - samples; // in chunks: at least one sample each
+          const chunks = this.#selectOld.all(ids[next], cutoff, cutoff, limit) as ChunkRef[];
+          samples += this.#delete(chunks);
           visited++;
-          if (n < limit) next++; // this point has nothing older left
+          if (chunks.length < limit) next++; // this point has nothing older left
         }
-        return rows;
+        return samples;
       });
       deleted += slice();
       await yieldToEventLoop();
@@ -162,12 +171,26 @@ export class Retention {
     while (!this.#stopped) {
       const { bytes, freeBytes } = this.size();
       if (bytes - freeBytes <= maxBytes) break;
-      const n = this.#deleteOldest.run(this.#chunkRows).changes;
+      // The oldest written chunks (lowest rowids), about chunkRows samples and at least one chunk.
+      const chunks = this.#selectOldest.all(this.#chunkRows) as ChunkRef[];
+      let take = 0;
+      for (let sum = 0; take < chunks.length && sum < this.#chunkRows; take++) sum += chunks[take]!.n;
+      const n = this.#db.transaction(() => this.#delete(chunks.slice(0, take)))();
       if (n === 0) break; // nothing left to delete: the rest is schema and points
       deleted += n;
       await yieldToEventLoop();
     }
     return deleted;
+  }
+
+  /** Delete chunks by rowid; returns the samples they held. */
+  #delete(chunks: readonly ChunkRef[]): number {
+    let samples = 0;
+    for (const c of chunks) {
+      this.#deleteChunk.run(c.id);
+      samples += c.n;
+    }
+    return samples;
   }
 
   async #vacuum(): Promise<number> {

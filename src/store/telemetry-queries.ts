@@ -1,11 +1,13 @@
 /**
- * Read side of history.db: latest values, raw ranges and time-bucketed aggregates. Works on the
+ * Read side of history.db: latest values, raw ranges and time-bucketed aggregates (chunks are
+ * unpacked here; aggregates are computed in JS). Works on the
  * writer's connection and on a read-only one. Sees committed rows only: rows still in the writer's
  * buffer (at most `flushMs` old) appear after the next flush.
  */
 import type { Statement } from "better-sqlite3";
 import { LosError } from "../core/errors.js";
 import type { Reading } from "../core/types.js";
+import { CHUNK_MAX_SPAN_MS, decodeChunk, type ChunkSample } from "./telemetry-chunk.js";
 import { rowToReading, type SampleRow } from "./telemetry-codec.js";
 import type { Db } from "./sqlite.js";
 
@@ -48,7 +50,22 @@ const MAX_TS = Number.MAX_SAFE_INTEGER;
 const DEFAULT_LIMIT = 10_000;
 const MAX_LIMIT = 1_000_000;
 
-type SampleCols = Omit<SampleRow, "name" | "kind">;
+interface ChunkRow {
+  rowid: number;
+  ts_first: number;
+  n: number;
+  data: Buffer;
+}
+
+interface Hit {
+  s: ChunkSample;
+  rowid: number;
+  i: number;
+}
+
+function compareHits(a: Hit, b: Hit): number {
+  return a.s.ts - b.s.ts || a.rowid - b.rowid || a.i - b.i;
+}
 
 export class TelemetryQueries {
   #db: Db;
@@ -77,7 +94,7 @@ export class TelemetryQueries {
     return rows.map(rowToReading);
   }
 
-  /** Raw readings of one point in [since, until). */
+  /** Raw readings of one point in [since, until), ordered by time (then by write order). */
   range(point: string, query: RangeQuery = {}): Reading[] {
     const { since, until } = bounds(query.since, query.until);
     const limit = query.limit ?? DEFAULT_LIMIT;
@@ -86,12 +103,29 @@ export class TelemetryQueries {
     }
     const p = this.#pointRow(point);
     if (p === undefined) return [];
-    const order = query.order === "desc" ? "DESC" : "ASC";
-    const rows = this.#stmt(
-      `SELECT ts, num, txt, quality, error FROM samples
-       WHERE point_id = ? AND ts >= ? AND ts < ? ORDER BY ts ${order}, rowid ${order} LIMIT ?`,
-    ).all(p.id, since, until, limit) as SampleCols[];
-    return rows.map((r) => rowToReading({ ...r, name: point, kind: p.kind }));
+    const desc = query.order === "desc";
+    // Sort key: time, then the chunk's rowid and the position in it (write order, as rowid was in v1).
+    const cmp = desc ? (a: Hit, b: Hit) => compareHits(b, a) : compareHits;
+    let hits: Hit[] = [];
+    let sorted = 0; // hits[0..sorted) is in order and holds at most `limit` hits
+    for (const c of this.#chunks(p.id, since, until, desc)) {
+      if (hits.length >= limit) {
+        if (sorted !== hits.length) {
+          hits.sort(cmp);
+          hits.length = limit;
+          sorted = limit;
+        }
+        // Chunks come by first timestamp; no later one can hold a sample ahead of the limit-th hit.
+        const edge = hits[limit - 1]!.s.ts;
+        if (desc ? edge > c.ts_first + CHUNK_MAX_SPAN_MS : edge < c.ts_first) break;
+      }
+      decodeChunk(c.data, c.ts_first, c.n, (s, i) => {
+        if (s.ts >= since && s.ts < until) hits.push({ s, rowid: c.rowid, i });
+      });
+    }
+    hits.sort(cmp);
+    if (hits.length > limit) hits = hits.slice(0, limit);
+    return hits.map((h) => rowToReading({ ...h.s, name: point, kind: p.kind }));
   }
 
   /** min/max/avg/count of a point's numeric values per time bucket in [since, until), oldest bucket first. */
@@ -103,14 +137,26 @@ export class TelemetryQueries {
     }
     const p = this.#pointRow(point);
     if (p === undefined) return [];
-    // Bound numbers arrive as REAL: CAST keeps the bucket arithmetic in integers.
-    return this.#stmt(
-      `SELECT (ts - (((ts % CAST(@b AS INTEGER)) + CAST(@b AS INTEGER)) % CAST(@b AS INTEGER))) AS ts,
-              min(num) AS min, max(num) AS max, avg(num) AS avg, count(num) AS count
-       FROM samples
-       WHERE point_id = @id AND ts >= @since AND ts < @until AND num IS NOT NULL
-       GROUP BY 1 ORDER BY 1`,
-    ).all({ b: bucketMs, id: p.id, since, until }) as Bucket[];
+    const buckets = new Map<number, Bucket & { sum: number }>();
+    for (const c of this.#chunks(p.id, since, until, false)) {
+      decodeChunk(c.data, c.ts_first, c.n, (s) => {
+        const v = s.num;
+        if (v === null || s.ts < since || s.ts >= until) return;
+        const ts = s.ts - (((s.ts % bucketMs) + bucketMs) % bucketMs);
+        const b = buckets.get(ts);
+        if (b === undefined) {
+          buckets.set(ts, { ts, min: v, max: v, avg: 0, count: 1, sum: v });
+        } else {
+          if (v < b.min) b.min = v;
+          if (v > b.max) b.max = v;
+          b.sum += v;
+          b.count++;
+        }
+      });
+    }
+    return [...buckets.values()]
+      .sort((a, b) => a.ts - b.ts)
+      .map((b) => ({ ts: b.ts, min: b.min, max: b.max, avg: b.sum / b.count, count: b.count }));
   }
 
   /** Every known point and its value kind, by name. */
@@ -121,9 +167,22 @@ export class TelemetryQueries {
     return rows.map((r) => ({ name: r.name, kind: KIND_NAMES[r.kind] ?? "none" }));
   }
 
-  /** Number of stored samples (a full count: for tests, tools and the CLI, not hot paths). */
+  /** Number of stored samples (reads every chunk row: for tests, tools and the CLI, not hot paths). */
   sampleCount(): number {
-    return (this.#stmt("SELECT count(*) AS n FROM samples").get() as { n: number }).n;
+    return (this.#stmt("SELECT coalesce(sum(n), 0) AS n FROM chunks").get() as { n: number }).n;
+  }
+
+  /**
+   * Chunks of a point that may hold samples in [since, until), by first timestamp (ties by rowid).
+   * A chunk spans at most CHUNK_MAX_SPAN_MS, so seeking from since - span finds those straddling since.
+   */
+  #chunks(pointId: number, since: number, until: number, desc: boolean): IterableIterator<ChunkRow> {
+    const order = desc ? "DESC" : "ASC";
+    return this.#stmt(
+      `SELECT rowid, ts_first, n, data FROM chunks
+       WHERE point_id = ? AND ts_first >= ? AND ts_first < ? AND ts_last >= ?
+       ORDER BY ts_first ${order}, rowid ${order}`,
+    ).iterate(pointId, since - CHUNK_MAX_SPAN_MS, until, since) as IterableIterator<ChunkRow>;
   }
 
   #pointRow(point: string): { id: number; kind: number } | undefined {

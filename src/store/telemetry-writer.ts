@@ -1,15 +1,16 @@
 /**
  * Buffered telemetry writes to history.db. `append` only copies fields into the ring buffer; rows
- * reach SQLite in one transaction per flush: when the buffer holds `flushRows`, every `flushMs` on
- * the injected clock, and on `flush()`/`close()`. Timer-driven flushes never throw: a failure is
- * counted and logged, and the rows stay buffered for the next attempt (up to `maxBufferRows`, after
+ * reach SQLite in one transaction per flush, each point's rows packed into chunks (telemetry-chunk.ts),
+ * when the buffer holds `flushRows`, every `flushMs` on the injected clock, and on `flush()`/`close()`.
+ * Timer-driven flushes never throw: a failure is counted and logged, and the rows stay buffered for the next attempt (up to `maxBufferRows`, after
  * which the oldest are dropped and counted).
  */
 import type { Statement } from "better-sqlite3";
 import type { Clock, TimerHandle } from "../core/clock.js";
 import { LosError, isLosError } from "../core/errors.js";
 import type { Logger, Reading } from "../core/types.js";
-import { KIND_NONE, KIND_NUMBER } from "./telemetry-codec.js";
+import { ChunkBuilder } from "./telemetry-chunk.js";
+import { KIND_NONE } from "./telemetry-codec.js";
 import { ReadingBuffer } from "./telemetry-buffer.js";
 import type { Db } from "./sqlite.js";
 
@@ -50,8 +51,8 @@ export interface TelemetryStats {
 interface PointInfo {
   id: number;
   kind: number;
-  /** Buffer slot of this point's newest row in the flush under way (-1: none). */
-  latest: number;
+  /** Buffer slots of this point's rows in the flush under way (emptied after each flush). */
+  slots: number[];
 }
 
 export class TelemetryWriter {
@@ -68,8 +69,8 @@ export class TelemetryWriter {
   #failing = false;
   #closed = false;
   #stats: TelemetryStats = { appended: 0, written: 0, dropped: 0, buffered: 0, flushes: 0, failedFlushes: 0, lastFlushMs: 0 };
-  #insert: Statement;
-  #insertGoodNumber: Statement;
+  #insertChunkStmt: Statement;
+  #chunk = new ChunkBuilder();
   #upsertLast: Statement;
   #selectPoint: Statement<[string], { id: number; kind: number }>;
   #insertPoint: Statement;
@@ -79,17 +80,15 @@ export class TelemetryWriter {
     this.#db = db;
     this.#clock = clock;
     this.#log = logger;
-    // Big batches: a flush costs about one B-tree page per point touched plus the rows, so at 2000
-    // points × 10 Hz, 20 000 rows per flush cost ~6 µs/row where 5000 cost ~11 (docs/bench.md).
+    // Big batches: a flush costs about one B-tree page per point touched plus one chunk row per point,
+    // so the more samples per chunk, the cheaper each sample (docs/store.md).
     this.#flushRows = positive(options.flushRows, 20_000);
     this.#flushMs = positive(options.flushMs, 1000);
     this.#cacheKiBPerPoint = options.cacheKiBPerPoint === 0 ? 0 : positive(options.cacheKiBPerPoint, 8);
     const maxRows = Math.max(positive(options.maxBufferRows, 200_000), 1);
     this.#buf = new ReadingBuffer(Math.min(this.#flushRows * 2, maxRows), maxRows);
-    // One single-row statement: measured no faster with 16/64/256-row INSERTs through better-sqlite3.
-    this.#insert = db.prepare("INSERT INTO samples (point_id, ts, num, txt, quality, error) VALUES (?, ?, ?, ?, ?, ?)");
-    // The common row (a good number, no text, no error) binds three values instead of six.
-    this.#insertGoodNumber = db.prepare("INSERT INTO samples (point_id, ts, num, quality) VALUES (?, ?, ?, 0)");
+    // One row per point per flush (a chunk of its samples): one index entry instead of one per sample.
+    this.#insertChunkStmt = db.prepare("INSERT INTO chunks (point_id, ts_first, ts_last, n, data) VALUES (?, ?, ?, ?, ?)");
     this.#upsertLast = db.prepare(
       `INSERT INTO last_values (point_id, ts, num, txt, quality, error) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (point_id) DO UPDATE SET ts = excluded.ts, num = excluded.num, txt = excluded.txt,
@@ -120,6 +119,7 @@ export class TelemetryWriter {
       this.#db.transaction(() => this.#writeRows(n))();
     } catch (err) {
       this.#points.clear(); // interned ids and kinds from the rolled-back transaction are void
+      this.#chunk.reset();
       this.#failing = true;
       this.#stats.failedFlushes++;
       const e = isLosError(err)
@@ -189,25 +189,36 @@ export class TelemetryWriter {
 
   #writeRows(n: number): void {
     const buf = this.#buf;
-    const insert = this.#insert;
-    const insertGoodNumber = this.#insertGoodNumber;
     const touched: PointInfo[] = [];
     for (let k = 0; k < n; k++) {
       const s = buf.slot(k);
-      const kind = buf.kind(s);
-      const info = this.#point(buf.name(s), kind);
-      if (info.latest === -1) touched.push(info);
-      if (info.latest === -1 || buf.ts(s) >= buf.ts(info.latest)) info.latest = s;
-      const quality = buf.quality(s);
-      const error = buf.error(s);
-      if (kind === KIND_NUMBER && quality === 0 && error === null) insertGoodNumber.run(info.id, buf.ts(s), buf.num(s));
-      else insert.run(info.id, buf.ts(s), buf.num(s), buf.txt(s), quality, error);
+      const info = this.#point(buf.name(s), buf.kind(s));
+      if (info.slots.length === 0) touched.push(info);
+      info.slots.push(s);
     }
+    const chunk = this.#chunk;
     for (const info of touched) {
-      const s = info.latest;
-      info.latest = -1;
+      const slots = info.slots;
+      if (!inTimeOrder(buf, slots)) slots.sort((a, b) => buf.ts(a) - buf.ts(b)); // stable: ties keep arrival order
+      for (let k = 0; k < slots.length; k++) {
+        const s = slots[k]!;
+        const ts = buf.ts(s);
+        if (!chunk.fits(ts)) this.#insertChunk(info.id);
+        chunk.add(ts, buf.num(s), buf.txt(s), buf.quality(s), buf.error(s));
+      }
+      this.#insertChunk(info.id);
+      // The newest row of the batch (the last to arrive among equal timestamps), as with one row per sample.
+      const s = slots[slots.length - 1]!;
       this.#upsertLast.run(info.id, buf.ts(s), buf.num(s), buf.txt(s), buf.quality(s), buf.error(s));
+      slots.length = 0;
     }
+  }
+
+  #insertChunk(pointId: number): void {
+    const chunk = this.#chunk;
+    if (chunk.size === 0) return;
+    this.#insertChunkStmt.run(pointId, chunk.first, chunk.last, chunk.size, chunk.encode());
+    chunk.reset();
   }
 
   /** The interned point, created on first sight; its kind follows the latest non-null value. */
@@ -216,10 +227,10 @@ export class TelemetryWriter {
     if (info === undefined) {
       const row = this.#selectPoint.get(name);
       if (row) {
-        info = { id: row.id, kind: row.kind, latest: -1 };
+        info = { id: row.id, kind: row.kind, slots: [] };
       } else {
         const id = Number(this.#insertPoint.run(name, kind).lastInsertRowid);
-        info = { id, kind, latest: -1 };
+        info = { id, kind, slots: [] };
       }
       this.#points.set(name, info);
     }
@@ -229,6 +240,11 @@ export class TelemetryWriter {
     }
     return info;
   }
+}
+
+function inTimeOrder(buf: ReadingBuffer, slots: readonly number[]): boolean {
+  for (let k = 1; k < slots.length; k++) if (buf.ts(slots[k]!) < buf.ts(slots[k - 1]!)) return false;
+  return true;
 }
 
 function positive(value: number | undefined, fallback: number): number {

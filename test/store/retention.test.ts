@@ -87,11 +87,21 @@ describe("retention", () => {
     expect(after.bytes).toBeLessThan(before.bytes);
     expect(after.freeBytes).toBe(0);
     expect(statSync(join(t.dir, "history.db")).size).toBeLessThan(fileBefore);
-    // The oldest went first: what is left is a contiguous newest tail.
+    // The oldest written went first, by whole chunks (one per point per flush: 1000 samples here):
+    // what is left of every point is a contiguous newest tail of what it was sent.
     const remaining = store.telemetry.sampleCount();
     expect(remaining).toBe(40_000 - run.deletedBySize);
-    const oldestLeft = Math.min(...store.telemetry.lastAll("d/").map((r) => store!.telemetry.range(r.point, { limit: 1 })[0]!.ts));
-    expect(oldestLeft).toBe(start + run.deletedBySize);
+    expect(run.deletedBySize % 1000).toBe(0);
+    const lost: number[] = [];
+    for (let k = 0; k < 10; k++) {
+      const sent = Array.from({ length: 4000 }, (_, j) => start + k + 10 * j);
+      const kept = store.telemetry.range(`d/s${k}`).map((r) => r.ts);
+      expect(kept).toEqual(sent.slice(sent.length - kept.length));
+      lost.push(4000 - kept.length);
+    }
+    expect(lost.reduce((a, b) => a + b, 0)).toBe(run.deletedBySize);
+    // chunks of one flush are written point by point: an earlier point never keeps more than a later one
+    for (let k = 1; k < 10; k++) expect(lost[k - 1]!).toBeGreaterThanOrEqual(lost[k]!);
     expect(store.telemetry.last("d/s9")?.ts).toBe(start + 39_999);
     expect(store.retention.stats().deletedBySize).toBe(run.deletedBySize);
   });

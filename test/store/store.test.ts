@@ -31,7 +31,7 @@ describe("store", () => {
       return out;
     };
     expect(pragmas("state.db")).toEqual({ journal: "wal", autoVacuum: 0, version: 1 });
-    expect(pragmas("history.db")).toEqual({ journal: "wal", autoVacuum: 2, version: 1 }); // 2 = INCREMENTAL
+    expect(pragmas("history.db")).toEqual({ journal: "wal", autoVacuum: 2, version: 2 }); // 2 = INCREMENTAL; v2: chunks
   });
 
   it("serves a read-only reader while the writer is open, and after it closed", async () => {
