@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, unlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LosError } from "../../src/core/errors.js";
@@ -20,7 +20,11 @@ export interface PtyPair {
 }
 
 export interface PtyPairOptions {
-  /** Directory for the links (default: a new temporary directory, removed on close). */
+  /**
+   * Directory for the links (default: a new temporary directory, removed on close). A given
+   * directory is kept on close, so a new pair made there later has the same link paths (a cable
+   * unplugged and plugged back in); stale links left in it are replaced.
+   */
   dir?: string;
   /** How long to wait for socat to create both links (default 5000 ms). */
   timeoutMs?: number;
@@ -37,6 +41,8 @@ export async function createPtyPair(options: PtyPairOptions = {}): Promise<PtyPa
   const a = join(dir, "a");
   const b = join(dir, "b");
   const socatBin = options.socat ?? "socat";
+  // socat removes its links on a clean exit, not when killed hard; a stale link would pass the wait below.
+  if (!ownDir) await Promise.all([a, b].map((link) => unlink(link).catch(() => undefined)));
   const child = spawn(socatBin, ["-d", "-d", `pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], {
     stdio: ["ignore", "ignore", "pipe"],
   });
