@@ -31,6 +31,9 @@ export { Weather } from "./models/weather.js";
 export type { WeatherOptions, WeatherSample } from "./models/weather.js";
 export { RegisterModel, defaultRegisterPoints } from "./models/register-model.js";
 export type { RegisterModelOptions, RegisterPointSpec } from "./models/register-model.js";
+export { ProfileModel, profileRanges } from "./models/profile-model.js";
+export type { ProfileModelOptions } from "./models/profile-model.js";
+export type { PointRange } from "./models/profile-model-ranges.js";
 export { Prng } from "./prng.js";
 
 export { startControlServer } from "./control/control-server.js";

@@ -13,8 +13,10 @@ import type { ServerStats } from "./unit-router.js";
 import { GreenhouseModel, type GreenhouseOptions } from "../models/greenhouse.js";
 import type { SimModel } from "../models/model.js";
 import { RegisterModel, type RegisterModelOptions } from "../models/register-model.js";
+import { ProfileModel } from "../models/profile-model.js";
+import type { DeviceProfile } from "../../src/config/profile-schema.js";
 
-export type ModelKind = "greenhouse" | "registers";
+export type ModelKind = "greenhouse" | "registers" | "profile";
 
 interface CommonOptions {
   /** Default "greenhouse". */
@@ -33,6 +35,8 @@ interface CommonOptions {
   greenhouse?: Omit<GreenhouseOptions, "seed">;
   /** Extra options for the registers model (seed is set per unit). */
   registers?: Omit<RegisterModelOptions, "seed">;
+  /** The device profile the "profile" model serves (every unit id serves its own copy). */
+  profile?: DeviceProfile;
 }
 
 export interface TcpSimulatorOptions extends CommonOptions {
@@ -159,7 +163,10 @@ function createModel(kind: ModelKind, seed: number, clock: Clock, options: Commo
       return new GreenhouseModel({ startMs: clock.now(), ...options.greenhouse, seed });
     case "registers":
       return new RegisterModel({ ...options.registers, seed });
+    case "profile":
+      if (!options.profile) throw new LosError("LOS_E_SIM_START", 'model "profile" needs the `profile` option (a loaded device profile)');
+      return new ProfileModel({ profile: options.profile, seed });
     default:
-      throw new LosError("LOS_E_SIM_START", `unknown simulator model "${String(kind)}"; use greenhouse or registers`);
+      throw new LosError("LOS_E_SIM_START", `unknown simulator model "${String(kind)}"; use greenhouse, registers or profile`);
   }
 }

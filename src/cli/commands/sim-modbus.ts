@@ -12,6 +12,7 @@ interface SimOptions {
   baud: string;
   duration?: string;
   controlPort: string;
+  profile?: string;
 }
 
 /** Unit ids per transport: TCP any byte (0 and 255 are common), RTU 1..247 (0 is broadcast). */
@@ -36,7 +37,8 @@ export function simModbusCommand(sim: Command): void {
   sim
     .command("modbus")
     .description("a Modbus TCP server (or RTU slave with --rtu) with a physical model; faults via the simulator API")
-    .option("--model <name>", "greenhouse or registers", "greenhouse")
+    .option("--model <name>", "greenhouse, registers or profile (serves --profile)", "greenhouse")
+    .option("--profile <ref>", "with --model profile: a device profile, <vendor>/<model> from devices/ or a .yaml path")
     .option("--host <addr>", "TCP address to bind", "127.0.0.1")
     .option("--port <n>", "TCP port; 0 lets the OS choose", "5020")
     .option("--rtu <path>", "serve Modbus RTU on this serial port or pty instead of TCP")
@@ -45,13 +47,17 @@ export function simModbusCommand(sim: Command): void {
     .option("--control-port <n>", "HTTP control API on 127.0.0.1 (state, faults, step, registers); 0 lets the OS choose", "0")
     .option("--duration <d>", "stop after this long (e.g. 30s); default: until Ctrl-C")
     .action(async (opts: SimOptions) => {
-      if (opts.model !== "greenhouse" && opts.model !== "registers") {
-        throw new LosError("LOS_E_USAGE", `--model "${opts.model}": expected greenhouse or registers`);
+      if (opts.model !== "greenhouse" && opts.model !== "registers" && opts.model !== "profile") {
+        throw new LosError("LOS_E_USAGE", `--model "${opts.model}": expected greenhouse, registers or profile`);
+      }
+      if ((opts.model === "profile") !== (opts.profile !== undefined)) {
+        throw new LosError("LOS_E_USAGE", "--model profile and --profile <vendor/model | file.yaml> go together");
       }
       const port = parsePort(opts.port, "--port");
       const controlPort = parsePort(opts.controlPort, "--control-port");
       const duration = opts.duration ? parseDuration(opts.duration) : undefined;
-      const common = { model: opts.model, unitIds: parseUnits(opts.units, opts.rtu ? "rtu" : "tcp") } as const;
+      const profile = opts.profile === undefined ? undefined : await loadProfileRef(opts.profile);
+      const common = { model: opts.model, profile, unitIds: parseUnits(opts.units, opts.rtu ? "rtu" : "tcp") } as const;
       const { startControlServer, startModbusSimulator } = await import("../../../simulators/index.js"); // loaded only when the command runs
       const s = opts.rtu
         ? await startModbusSimulator({ ...common, transport: "rtu", path: opts.rtu, baudRate: Number(opts.baud) })
@@ -64,10 +70,16 @@ export function simModbusCommand(sim: Command): void {
         await s.close();
         throw err;
       }
-      process.stdout.write(`modbus ${s.transport} simulator (${opts.model}) on ${where}, unit ids ${s.unitIds.join(",")}; Ctrl-C stops\n`);
+      const what = profile ? `${opts.model} ${profile.vendor}/${profile.model}` : opts.model;
+      process.stdout.write(`modbus ${s.transport} simulator (${what}) on ${where}, unit ids ${s.unitIds.join(",")}; Ctrl-C stops\n`);
       process.stdout.write(`control API on ${control.url} (GET /state, GET|POST|DELETE /faults, POST /step, PUT /units/<id>/registers)\n`);
       await waitForStop(duration);
       await control.close();
       await s.close();
     });
+}
+
+async function loadProfileRef(ref: string) {
+  const { loadProfileFile, resolveProfilePath } = await import("../../config/profile-load.js");
+  return loadProfileFile(resolveProfilePath(ref, process.cwd()));
 }
