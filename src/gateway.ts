@@ -21,6 +21,7 @@ import { topics, type GatewayScope } from "./core/topics.js";
 import { silentLogger, type Actor, type Logger, type Value } from "./core/types.js";
 import type { LoadedConfig } from "./config/load.js";
 import { ActuationService, type ActuationResult } from "./devices/actuation.js";
+import { loadAdapters } from "./devices/adapters.js";
 import { createDeviceManager, type DeviceManager } from "./devices/device-manager.js";
 import { DeviceStatePublisher } from "./devices/device-state-publisher.js";
 import { openStore, type Store } from "./store/index.js";
@@ -117,6 +118,9 @@ export async function buildGateway(config: LoadedConfig, options: GatewayOptions
     const agentsRef: { current?: AgentRuntime } = {};
     const devices = createDeviceManager({
       devices: resolved,
+      adapters: await loadAdapters(resolved.map((d) => d.profile.protocol)),
+      dataDir: config.dataDir,
+      env: options.env ?? process.env,
       clock,
       logger,
       ...(options.mergeReads === false ? { mergeReads: false } : {}),

@@ -1,6 +1,6 @@
 /**
- * How the gateway reaches a device. Devices that share a connection key (the same TCP peer, the
- * same serial port) share one driver and one request queue.
+ * How the gateway reaches a device: Modbus TCP or RTU, an OPC-UA endpoint, or a serial line. Devices
+ * that share a connection key (the same TCP peer, serial port or OPC-UA endpoint) share one driver.
  */
 import { Type, type Static } from "@sinclair/typebox";
 
@@ -11,6 +11,14 @@ const Timing = {
   ),
   reconnectMinMs: Type.Optional(Type.Integer({ minimum: 10 })),
   reconnectMaxMs: Type.Optional(Type.Integer({ minimum: 10 })),
+};
+
+const SerialLine = {
+  path: Type.String({ minLength: 1, description: "serial port, e.g. /dev/ttyUSB0" }),
+  baudRate: Type.Optional(Type.Integer({ minimum: 300, maximum: 921_600 })),
+  parity: Type.Optional(Type.Union([Type.Literal("none"), Type.Literal("even"), Type.Literal("odd")])),
+  dataBits: Type.Optional(Type.Union([Type.Literal(7), Type.Literal(8)])),
+  stopBits: Type.Optional(Type.Union([Type.Literal(1), Type.Literal(2)])),
 };
 
 export const ModbusTcpConnection = Type.Object(
@@ -30,24 +38,99 @@ export const ModbusTcpConnection = Type.Object(
 export const ModbusRtuConnection = Type.Object(
   {
     type: Type.Literal("modbus-rtu"),
-    path: Type.String({ minLength: 1, description: "serial port, e.g. /dev/ttyUSB0" }),
-    baudRate: Type.Optional(Type.Integer({ minimum: 300, maximum: 921_600 })),
-    parity: Type.Optional(Type.Union([Type.Literal("none"), Type.Literal("even"), Type.Literal("odd")])),
-    dataBits: Type.Optional(Type.Union([Type.Literal(7), Type.Literal(8)])),
-    stopBits: Type.Optional(Type.Union([Type.Literal(1), Type.Literal(2)])),
+    ...SerialLine,
     unitId: Type.Integer({ minimum: 1, maximum: 247 }),
     ...Timing,
   },
   { additionalProperties: false },
 );
 
-export const Connection = Type.Union([ModbusTcpConnection, ModbusRtuConnection]);
+
+export const SerialConnection = Type.Object(
+  {
+    type: Type.Literal("serial"),
+    ...SerialLine,
+    address: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 16, description: "bus address of the device on a shared RS-485 line (command/response profiles)" }),
+    ),
+    ...Timing,
+  },
+  { additionalProperties: false },
+);
+
+export const OpcuaIdentity = Type.Union([
+  Type.Object({ type: Type.Literal("anonymous") }, { additionalProperties: false }),
+  Type.Object(
+    {
+      type: Type.Literal("username"),
+      username: Type.String({ minLength: 1 }),
+      passwordEnv: Type.String({ minLength: 1, description: "environment variable holding the password (secrets stay out of config)" }),
+    },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    {
+      type: Type.Literal("certificate"),
+      certificateFile: Type.String({ minLength: 1, description: "user certificate (PEM or DER), relative to the data dir" }),
+      privateKeyFile: Type.String({ minLength: 1, description: "its private key (PEM), relative to the data dir" }),
+    },
+    { additionalProperties: false },
+  ),
+]);
+
+export const OpcuaConnection = Type.Object(
+  {
+    type: Type.Literal("opcua"),
+    endpoint: Type.String({ pattern: "^opc\\.tcp://", description: "server endpoint, e.g. opc.tcp://plc.local:4840" }),
+    securityMode: Type.Optional(
+      Type.Union([Type.Literal("None"), Type.Literal("Sign"), Type.Literal("SignAndEncrypt")], { description: "default SignAndEncrypt" }),
+    ),
+    securityPolicy: Type.Optional(
+      Type.Union(
+        [Type.Literal("None"), Type.Literal("Basic256Sha256"), Type.Literal("Aes128_Sha256_RsaOaep"), Type.Literal("Aes256_Sha256_RsaPss")],
+        { description: "default Basic256Sha256 (None with securityMode None)" },
+      ),
+    ),
+    identity: Type.Optional(OpcuaIdentity),
+    sessionTimeoutMs: Type.Optional(Type.Integer({ minimum: 1000, maximum: 3_600_000 })),
+    ...Timing,
+  },
+  { additionalProperties: false },
+);
+
+export const Connection = Type.Union([ModbusTcpConnection, ModbusRtuConnection, OpcuaConnection, SerialConnection]);
 
 export type ModbusTcpConnection = Static<typeof ModbusTcpConnection>;
 export type ModbusRtuConnection = Static<typeof ModbusRtuConnection>;
+export type ModbusConnection = ModbusTcpConnection | ModbusRtuConnection;
+export type OpcuaIdentity = Static<typeof OpcuaIdentity>;
+export type OpcuaConnection = Static<typeof OpcuaConnection>;
+export type SerialConnection = Static<typeof SerialConnection>;
 export type Connection = Static<typeof Connection>;
 
-/** Devices with the same key share one driver (one socket or one serial bus). */
+/** The profile protocol each connection type speaks. */
+export const CONNECTION_PROTOCOL = {
+  "modbus-tcp": "modbus",
+  "modbus-rtu": "modbus",
+  opcua: "opcua",
+  serial: "serial",
+} as const satisfies Record<Connection["type"], string>;
+
+/** Devices with the same key share one driver (one socket, one serial bus, one OPC-UA session). */
 export function connectionKey(c: Connection): string {
-  return c.type === "modbus-tcp" ? `tcp://${c.host}:${c.port}` : `rtu://${c.path}`;
+  switch (c.type) {
+    case "modbus-tcp":
+      return `tcp://${c.host}:${c.port}`;
+    case "modbus-rtu":
+      return `rtu://${c.path}`;
+    case "serial":
+      return `serial://${c.path}`;
+    case "opcua":
+      return c.endpoint;
+  }
+}
+
+/** The serial port a connection holds, if any: one port serves one protocol at a time. */
+export function serialPath(c: Connection): string | undefined {
+  return c.type === "modbus-rtu" || c.type === "serial" ? c.path : undefined;
 }

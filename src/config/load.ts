@@ -8,7 +8,7 @@ import { parseCondition } from "../core/condition.js";
 import { isLosError } from "../core/errors.js";
 import { compilePointPatterns, patternDevice } from "../core/point-pattern.js";
 import type { AgentConfig } from "./agent-schema.js";
-import { connectionKey, type Connection } from "./connection-schema.js";
+import { CONNECTION_PROTOCOL, connectionKey, type Connection } from "./connection-schema.js";
 import { GatewayConfig } from "./gateway-schema.js";
 import { loadProfileFile, resolveProfilePath } from "./profile-load.js";
 import type { DeviceProfile } from "./profile-schema.js";
@@ -62,29 +62,47 @@ function checkUnique(items: { id: string }[] | undefined, section: string, probl
 
 function checkConnections(config: GatewayConfig, problems: SchemaProblem[]): void {
   const units = new Map<string, number>();
-  const buses = new Map<string, string>();
+  const lines = new Map<string, { type: string; settings: string }>();
   config.devices.forEach((d, i) => {
-    const key = connectionKey(d.connection);
-    const unit = `${key}#${d.connection.unitId}`;
-    const other = units.get(unit);
-    if (other !== undefined) {
-      problems.push({
-        path: ["devices", i, "connection", "unitId"],
-        message: `unit id ${d.connection.unitId} on ${key} is already used by device "${config.devices[other]!.id}"`,
-      });
-    }
-    units.set(unit, i);
-    if (d.connection.type === "modbus-rtu") {
-      const c = d.connection;
-      const settings = `${c.baudRate ?? 9600}/${c.parity ?? "none"}/${c.dataBits ?? 8}/${c.stopBits ?? 1}`;
-      const seen = buses.get(key);
-      if (seen !== undefined && seen !== settings) {
+    const c = d.connection;
+    const key = connectionKey(c);
+    if (c.type === "modbus-tcp" || c.type === "modbus-rtu") {
+      const unit = `${key}#${c.unitId}`;
+      const other = units.get(unit);
+      if (other !== undefined) {
         problems.push({
-          path: ["devices", i, "connection"],
-          message: `serial settings ${settings} differ from ${seen} of another device on ${c.path}`,
+          path: ["devices", i, "connection", "unitId"],
+          message: `unit id ${c.unitId} on ${key} is already used by device "${config.devices[other]!.id}"`,
         });
       }
-      buses.set(key, settings);
+      units.set(unit, i);
+    }
+    if (c.type === "modbus-rtu" || c.type === "serial") {
+      // one port, one protocol and one line setting: every device on it shares the wire
+      const settings = `${c.baudRate ?? 9600}/${c.parity ?? "none"}/${c.dataBits ?? 8}/${c.stopBits ?? 1}`;
+      const seen = lines.get(c.path);
+      if (seen !== undefined && seen.type !== c.type) {
+        problems.push({ path: ["devices", i, "connection", "type"], message: `${c.path} is already used as a ${seen.type} line by another device` });
+      } else if (seen !== undefined && seen.settings !== settings) {
+        problems.push({
+          path: ["devices", i, "connection"],
+          message: `serial settings ${settings} differ from ${seen.settings} of another device on ${c.path}`,
+        });
+      }
+      lines.set(c.path, { type: c.type, settings });
+    }
+  });
+}
+
+function checkProtocols(devices: LoadedDevice[], config: GatewayConfig, problems: SchemaProblem[]): void {
+  devices.forEach((d) => {
+    const expected = CONNECTION_PROTOCOL[d.connection.type];
+    if (d.profile.protocol !== expected) {
+      const i = config.devices.findIndex((c) => c.id === d.id);
+      problems.push({
+        path: ["devices", i, "connection", "type"],
+        message: `profile ${d.profile.vendor}/${d.profile.model} speaks ${d.profile.protocol}, but the connection is ${d.connection.type}`,
+      });
     }
   });
 }
@@ -180,6 +198,7 @@ function checkReferences(config: GatewayConfig, devices: LoadedDevice[], problem
   });
   config.agents?.forEach((a, i) => checkAgent(a, i, byId, problems));
   checkConnections(config, problems);
+  checkProtocols(devices, config, problems);
 }
 
 export function loadConfig(file: string): LoadedConfig {

@@ -1,13 +1,17 @@
 /**
- * Load and check a device profile: the schema first, then what a schema cannot say (addresses that
- * overlap or run off the end of the map, types that do not fit the register kind, envelopes that
- * contradict themselves).
+ * Load and check a device profile: the schema first, then what a schema cannot say (each protocol's
+ * own checks: addresses that overlap, node ids that do not parse, values a framing cannot locate;
+ * then envelopes that contradict themselves and interlocks on missing points).
  */
 import { existsSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { LosError } from "../core/errors.js";
-import { DeviceProfile, REGISTER_WORDS, type DataType, type PointDef } from "./profile-schema.js";
+import { checkModbusPoints } from "./modbus-profile-checks.js";
+import { checkOpcuaPoints } from "./opcua-profile-checks.js";
+import { valueKind } from "./point-kind.js";
+import { DeviceProfile, type PointDef } from "./profile-schema.js";
+import { checkSerialPoints } from "./serial-profile-checks.js";
 import { validateSchema, type SchemaProblem } from "./validate.js";
 import { problemsError, readYamlFile } from "./yaml-file.js";
 
@@ -26,69 +30,37 @@ function packageDir(name: string): string {
 }
 
 
-const isBitKind = (p: PointDef) => p.register === "coil" || p.register === "discrete";
-
-/** The data type a point has once defaults apply: bool for bit kinds, uint16 for registers. */
-export function effectiveType(p: PointDef): DataType {
-  return p.type ?? (isBitKind(p) || p.bit !== undefined ? "bool" : "uint16");
-}
-
-/** How many addresses (bits or registers) a point occupies. */
-export function pointWidth(p: PointDef): number {
-  return isBitKind(p) ? 1 : REGISTER_WORDS[effectiveType(p)];
-}
-
-function checkPoint(p: PointDef, i: number, problems: SchemaProblem[]): void {
-  const at = (key: string, message: string) => problems.push({ path: ["points", i, key], message });
-  const type = effectiveType(p);
-  if (isBitKind(p) && type !== "bool") at("type", `a ${p.register} holds one bit: type must be bool, got ${type}`);
-  if (isBitKind(p) && p.bit !== undefined) at("bit", `bit fields apply to registers, not to a ${p.register}`);
-  if (!isBitKind(p) && type === "bool" && p.bit === undefined) at("bit", "a bool on a register needs `bit` (0-15)");
-  if (p.bit !== undefined && type !== "bool") at("type", "a bit field must have type bool");
-  if (p.address + pointWidth(p) > 65536) at("address", `${p.address} + ${pointWidth(p)} registers runs past 65535`);
-  if (p.writable && (p.register === "discrete" || p.register === "input")) {
-    at("writable", `a ${p.register} is read-only in Modbus`);
-  }
-  if (p.writable && p.bit !== undefined) at("writable", "writable bit fields are not supported; map the whole register");
-  if (p.scale === 0) at("scale", "scale 0 would make every value the same");
+function checkEnvelope(p: PointDef, i: number, problems: SchemaProblem[]): void {
   const env = p.envelope;
   if (!env) return;
-  if (!p.writable) at("envelope", "an envelope only applies to writable points");
-  if (env.min !== undefined && env.max !== undefined && env.min > env.max) at("envelope", `min ${env.min} > max ${env.max}`);
+  const at = (message: string) => problems.push({ path: ["points", i, "envelope"], message });
+  const kind = valueKind(p);
+  if (!p.writable) at("an envelope only applies to writable points");
+  if (env.min !== undefined && env.max !== undefined && env.min > env.max) at(`min ${env.min} > max ${env.max}`);
+  if (kind !== "number" && (env.min !== undefined || env.max !== undefined || env.maxRatePerSec !== undefined)) {
+    at(`min, max and maxRatePerSec apply to numbers; this point carries a ${kind}`);
+  }
   const safe = env.safeValue;
-  if (safe !== undefined) {
-    if ((type === "bool") !== (typeof safe === "boolean")) at("envelope", `safeValue ${safe} does not fit type ${type}`);
-    if (typeof safe === "number" && ((env.min !== undefined && safe < env.min) || (env.max !== undefined && safe > env.max))) {
-      at("envelope", `safeValue ${safe} is outside [${env.min}, ${env.max}]`);
-    }
+  if (safe === undefined) return;
+  const safeKind = typeof safe === "boolean" ? "bool" : typeof safe === "number" ? "number" : "string";
+  if (safeKind !== kind) at(`safeValue ${JSON.stringify(safe)} does not fit a ${kind} point`);
+  if (typeof safe === "number" && ((env.min !== undefined && safe < env.min) || (env.max !== undefined && safe > env.max))) {
+    at(`safeValue ${safe} is outside [${env.min}, ${env.max}]`);
   }
 }
 
-function checkOverlaps(points: PointDef[], problems: SchemaProblem[]): void {
-  const taken = new Map<string, { index: number; bit?: number }[]>();
-  points.forEach((p, i) => {
-    for (let a = p.address; a < p.address + pointWidth(p); a++) {
-      const key = `${p.register}:${a}`;
-      const users = taken.get(key) ?? [];
-      for (const u of users) {
-        const other = points[u.index]!;
-        const bothBits = p.bit !== undefined && u.bit !== undefined;
-        const oneBit = (p.bit !== undefined) !== (u.bit !== undefined);
-        // A bit field may share a register with the whole-register point it is part of.
-        if (oneBit || (bothBits && p.bit !== u.bit)) continue;
-        problems.push({
-          path: ["points", i, "address"],
-          message: `${p.register} ${a} is also used by point "${other.name}"`,
-        });
-        return;
-      }
-      users.push(p.bit === undefined ? { index: i } : { index: i, bit: p.bit });
-      taken.set(key, users);
-    }
-  });
+function protocolProblems(profile: DeviceProfile): SchemaProblem[] {
+  switch (profile.protocol) {
+    case "modbus":
+      return checkModbusPoints(profile.points);
+    case "opcua":
+      return checkOpcuaPoints(profile.points);
+    case "serial":
+      return checkSerialPoints(profile.framing, profile.points);
+  }
 }
 
-function checkNames(points: PointDef[], problems: SchemaProblem[]): void {
+function checkNames(points: readonly PointDef[], problems: SchemaProblem[]): void {
   const names = new Set(points.map((p) => p.name));
   const seen = new Set<string>();
   points.forEach((p, i) => {
@@ -106,10 +78,10 @@ function checkNames(points: PointDef[], problems: SchemaProblem[]): void {
 }
 
 export function checkProfile(profile: DeviceProfile): SchemaProblem[] {
-  const problems: SchemaProblem[] = [];
-  profile.points.forEach((p, i) => checkPoint(p, i, problems));
-  checkOverlaps(profile.points, problems);
-  checkNames(profile.points, problems);
+  const problems = protocolProblems(profile);
+  const points: readonly PointDef[] = profile.points;
+  points.forEach((p, i) => checkEnvelope(p, i, problems));
+  checkNames(points, problems);
   return problems;
 }
 

@@ -23,7 +23,7 @@ function checker(schema: TSchema): TypeCheck<TSchema> {
   return c;
 }
 
-const TAGS = ["type", "kind"] as const;
+const TAGS = ["type", "kind", "protocol"] as const;
 
 function tagOf(variant: TSchema): { key: string; value: unknown } | undefined {
   const props = (variant as { properties?: Record<string, TSchema> }).properties;

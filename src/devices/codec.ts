@@ -14,7 +14,7 @@
  */
 import { LosError } from "../core/errors.js";
 import type { Value } from "../core/types.js";
-import { REGISTER_WORDS, type DataType, type PointDef, type RegisterKind } from "../config/profile-schema.js";
+import { REGISTER_WORDS, type DataType, type ModbusPointDef, type RegisterKind } from "../config/profile-schema.js";
 
 export type Order = "big" | "little";
 
@@ -74,7 +74,7 @@ function decimalsOf(n: number): number {
   return dot < 0 ? 0 : s.length - dot - 1;
 }
 
-function profileError(point: PointDef, message: string): LosError {
+function profileError(point: ModbusPointDef, message: string): LosError {
   return new LosError("LOS_E_PROFILE_INVALID", `point ${point.name}: ${message}`, { details: { point: point.name } });
 }
 
@@ -82,7 +82,7 @@ function profileError(point: PointDef, message: string): LosError {
  * Resolve a profile point for the codec. Throws LOS_E_PROFILE_INVALID when the point's shape is
  * impossible (a numeric type on a coil, a bit field on a coil, a bit on a non-bool type…).
  */
-export function resolvePoint(point: PointDef, defaults: CodecDefaults = {}): CodecPoint {
+export function resolvePoint(point: ModbusPointDef, defaults: CodecDefaults = {}): CodecPoint {
   const bitKind = isBitKind(point.register);
   const type: DataType = point.type ?? (bitKind || point.bit !== undefined ? "bool" : "uint16");
   if (bitKind && type !== "bool") throw profileError(point, `a ${point.register} holds one bit; type must be bool, not ${type}`);

@@ -1,37 +1,38 @@
 /**
- * Device manager: owns the drivers and pollers of a gateway. Devices that share a connection key
- * share one driver (one socket or serial bus, one request queue); each device gets a poller. Writes
- * are validated here (device, point, writability, value type) and go to the driver ahead of polls;
- * the safety envelope is applied by the caller before (src/devices/envelope.ts).
+ * Device manager: owns the channels and attached devices of a gateway, whatever their protocol.
+ * Devices that share a connection key share one channel (one socket, serial bus or OPC-UA session);
+ * each protocol's adapter (protocol.ts) builds its channels and attaches its devices. Writes are
+ * validated here (device, point, writability, value kind) and handed to the device's adapter; the
+ * safety envelope is applied by the caller before (src/devices/envelope.ts).
  */
 import { setMaxListeners } from "node:events";
 import { systemClock, type Clock } from "../core/clock.js";
 import { LosError, isLosError } from "../core/errors.js";
 import { pointId, silentLogger, type Logger, type Reading, type Value } from "../core/types.js";
-import { connectionKey, type ModbusRtuConnection, type ModbusTcpConnection } from "../config/connection-schema.js";
-import type { DeviceProfile, PointDef } from "../config/profile-schema.js";
-import { resolvePoint, type CodecPoint } from "./codec.js";
-import type { Driver, DriverError } from "./driver.js";
-import { ModbusDriver } from "./modbus/modbus-driver.js";
-import { DEFAULT_POLL_MS, DevicePoller, type DeviceStatus, type PolledPoint, type PollerStats } from "./poller.js";
+import { CONNECTION_PROTOCOL, connectionKey } from "../config/connection-schema.js";
+import { valueKind } from "../config/point-kind.js";
+import type { PointDef } from "../config/profile-schema.js";
+import type { AdapterSet } from "./adapters.js";
+import type { DriverError } from "./driver.js";
+import { modbusAdapter } from "./modbus/modbus-adapter.js";
+import type { AttachedDevice, DeviceChannel, DeviceStats, DeviceStatus, ProtocolContext, ResolvedDevice } from "./protocol.js";
 
-export type { DeviceStatus } from "./poller.js";
-
-export interface ResolvedDevice {
-  id: string;
-  tenant?: string;
-  profile: DeviceProfile;
-  connection: ModbusTcpConnection | ModbusRtuConnection;
-}
+export type { DeviceStatus, ResolvedDevice } from "./protocol.js";
 
 export interface DeviceManagerOptions {
   devices: readonly ResolvedDevice[];
   clock?: Clock;
   logger?: Logger;
-  /** one call per device per poll cycle with the readings to publish */
+  /** one call per device per batch with the readings to publish */
   onReadings: (deviceId: string, readings: Reading[]) => void;
   /** availability changes */
   onStatus: (deviceId: string, status: DeviceStatus) => void;
+  /** protocol adapters (adapters.ts loadAdapters); default: Modbus only */
+  adapters?: AdapterSet;
+  /** the gateway's data dir (OPC-UA certificates) */
+  dataDir?: string;
+  /** where secret references (passwordEnv) are looked up (default process.env) */
+  env?: Readonly<Record<string, string | undefined>>;
   /** false: one request per point instead of merged block reads (benchmark comparison) */
   mergeReads?: boolean;
   /** consecutive failed cycles before a device is unavailable (default 3) */
@@ -40,15 +41,15 @@ export interface DeviceManagerOptions {
   maxQueued?: number;
   /** jitter source for reconnect backoff (default Math.random) */
   random?: () => number;
-  /** build a driver for a connection (default: ModbusDriver); for other transports and tests */
-  createDriver?: (connection: ResolvedDevice["connection"]) => Driver;
 }
 
 export interface DeviceInfo {
   id: string;
   tenant?: string;
+  protocol: string;
   connectionKey: string;
-  unitId: number;
+  /** where the device sits on its connection: `unit 3`, `addr 01`… */
+  address: string;
   vendor: string;
   model: string;
   points: number;
@@ -58,11 +59,11 @@ export interface DeviceHealth {
   available: boolean | undefined;
   connected: boolean;
   connectionKey: string;
-  unitId: number;
+  address: string;
   lastError?: DriverError;
   latencyMs?: number;
   consecutiveFailures: number;
-  poller: PollerStats;
+  stats: DeviceStats;
 }
 
 export interface DeviceManagerStats {
@@ -70,7 +71,7 @@ export interface DeviceManagerStats {
   connections: number;
   /** requests sent on the wire, all connections */
   requests: number;
-  /** point values decoded from answers */
+  /** point values decoded from the devices */
   pointsRead: number;
   /** failed requests, all connections */
   failures: number;
@@ -95,19 +96,30 @@ export interface DeviceManager {
 
 interface DeviceEntry {
   device: ResolvedDevice;
-  key: string;
-  unitId: number;
-  driver: Driver;
-  poller: DevicePoller;
-  defs: Map<string, { def: PointDef; codec: CodecPoint }>;
+  channel: DeviceChannel;
+  attached: AttachedDevice;
+  defs: Map<string, PointDef>;
 }
+
+const DEFAULT_ADAPTERS: AdapterSet = new Map([["modbus", modbusAdapter]]);
 
 export function createDeviceManager(options: DeviceManagerOptions): DeviceManager {
   const clock = options.clock ?? systemClock;
   const log = (options.logger ?? silentLogger).child({ component: "devices" });
-  const drivers = new Map<string, Driver>();
+  const adapters = options.adapters ?? DEFAULT_ADAPTERS;
+  const context: ProtocolContext = {
+    clock,
+    logger: log,
+    random: options.random ?? Math.random,
+    dataDir: options.dataDir,
+    env: options.env ?? process.env,
+    maxQueued: options.maxQueued,
+    mergeReads: options.mergeReads,
+    failuresBeforeUnavailable: options.failuresBeforeUnavailable,
+  };
+  const channels = new Map<string, DeviceChannel>();
   const entries = new Map<string, DeviceEntry>();
-  const unitsByKey = new Map<string, Set<number>>();
+  const sink = { onReadings: options.onReadings, onStatus: options.onStatus };
   let started = false;
   let stopped = false;
   const abort = new AbortController();
@@ -116,51 +128,30 @@ export function createDeviceManager(options: DeviceManagerOptions): DeviceManage
     if (entries.has(device.id)) {
       throw new LosError("LOS_E_CONFIG_INVALID", `device id ${device.id} is configured twice`, { details: { device: device.id } });
     }
+    const protocol = CONNECTION_PROTOCOL[device.connection.type];
+    if (device.profile.protocol !== protocol) {
+      throw new LosError("LOS_E_CONFIG_INVALID", `device ${device.id}: its profile speaks ${device.profile.protocol}, its connection ${device.connection.type}`, {
+        details: { device: device.id },
+      });
+    }
+    const adapter = adapters.get(protocol);
+    if (!adapter) throw new LosError("LOS_E_CONFIG_INVALID", `no ${protocol} driver was loaded for device ${device.id}`, { details: { device: device.id, protocol } });
     const key = connectionKey(device.connection);
-    const unitId = device.connection.unitId;
-    const units = unitsByKey.get(key) ?? new Set<number>();
-    if (units.has(unitId)) {
-      throw new LosError("LOS_E_CONFIG_INVALID", `two devices use unit id ${unitId} on ${key}`, { details: { device: device.id, key, unitId } });
+    let channel = channels.get(key);
+    if (!channel) {
+      channel = adapter.createChannel(device.connection, context);
+      channels.set(key, channel);
     }
-    units.add(unitId);
-    unitsByKey.set(key, units);
-
-    let driver = drivers.get(key);
-    if (!driver) {
-      driver = options.createDriver
-        ? options.createDriver(device.connection)
-        : new ModbusDriver({ connection: device.connection, clock, logger: log, maxQueued: options.maxQueued, random: options.random });
-      drivers.set(key, driver);
-    }
-
-    const profile = device.profile;
-    const d = profile.defaults ?? {};
-    const defs = new Map<string, { def: PointDef; codec: CodecPoint }>();
-    const polled: PolledPoint[] = [];
-    for (const def of profile.points) {
+    const defs = new Map<string, PointDef>();
+    const points: readonly PointDef[] = device.profile.points;
+    for (const def of points) {
       if (defs.has(def.name)) {
-        throw new LosError("LOS_E_PROFILE_INVALID", `point ${def.name} appears twice in ${profile.vendor}/${profile.model}`);
+        throw new LosError("LOS_E_PROFILE_INVALID", `point ${def.name} appears twice in ${device.profile.vendor}/${device.profile.model}`);
       }
-      const codec = resolvePoint(def, d);
-      defs.set(def.name, { def, codec });
-      polled.push({ codec, id: pointId(device.id, def.name), pollMs: def.pollMs ?? d.pollMs ?? DEFAULT_POLL_MS, deadband: def.deadband ?? 0 });
+      defs.set(def.name, def);
     }
-    const poller = new DevicePoller({
-      deviceId: device.id,
-      unitId,
-      driver,
-      points: polled,
-      clock,
-      logger: log,
-      refreshMs: d.refreshMs,
-      mergeReads: options.mergeReads,
-      maxGap: d.maxGap,
-      maxBlock: d.maxBlock,
-      failuresBeforeUnavailable: options.failuresBeforeUnavailable,
-      onReadings: options.onReadings,
-      onStatus: options.onStatus,
-    });
-    entries.set(device.id, { device, key, unitId, driver, poller, defs });
+    const attached = channel.attach(device, sink);
+    entries.set(device.id, { device, channel, attached, defs });
   }
 
   function entry(deviceId: string): DeviceEntry {
@@ -176,10 +167,10 @@ export function createDeviceManager(options: DeviceManagerOptions): DeviceManage
       started = true;
       // open every connection in parallel; a device that is off does not hold up the others.
       // Each driver listens on the one shared signal: allow one listener per driver (Node warns past 10).
-      setMaxListeners(Math.max(10, drivers.size + 1), abort.signal);
-      await Promise.all([...drivers.values()].map((drv) => drv.open(abort.signal)));
+      setMaxListeners(Math.max(10, channels.size + 1), abort.signal);
+      await Promise.all([...channels.values()].map((ch) => ch.open(abort.signal)));
       if (stopped) return;
-      for (const e of entries.values()) e.poller.start();
+      for (const e of entries.values()) e.attached.start();
     },
 
     async stop() {
@@ -187,10 +178,10 @@ export function createDeviceManager(options: DeviceManagerOptions): DeviceManage
       stopped = true;
       // stop scheduling first, then close the drivers (which fails anything still queued), and only
       // then wait for the cycles in progress: they may be waiting on the queue
-      const pollers = [...entries.values()].map((e) => e.poller.stop());
+      const running = [...entries.values()].map((e) => e.attached.stop());
       abort.abort();
-      await Promise.all([...drivers.values()].map((drv) => drv.close()));
-      await Promise.all(pollers);
+      await Promise.all([...channels.values()].map((ch) => ch.close()));
+      await Promise.all(running);
     },
 
     async write(deviceId, pointName, value) {
@@ -200,20 +191,18 @@ export function createDeviceManager(options: DeviceManagerOptions): DeviceManage
         throw new LosError("LOS_E_POINT_UNKNOWN", `no point ${pointName} on ${deviceId}`, { details: { device: deviceId, point: pointName } });
       }
       const id = pointId(deviceId, pointName);
-      if (p.def.writable !== true || (p.codec.register !== "coil" && p.codec.register !== "holding")) {
-        throw new LosError("LOS_E_WRITE_READ_ONLY", `${id} is read-only`, { details: { point: id } });
-      }
-      const wantsBool = p.codec.type === "bool";
-      if (wantsBool ? typeof value !== "boolean" : typeof value !== "number" || !Number.isFinite(value)) {
-        throw new LosError("LOS_E_WRITE_TYPE", `${id} takes a ${wantsBool ? "boolean" : "finite number"}, got ${JSON.stringify(value)}`, {
-          details: { point: id, value },
-        });
+      if (p.writable !== true) throw new LosError("LOS_E_WRITE_READ_ONLY", `${id} is read-only`, { details: { point: id } });
+      const kind = valueKind(p);
+      const fits = kind === "bool" ? typeof value === "boolean" : kind === "string" ? typeof value === "string" : typeof value === "number" && Number.isFinite(value);
+      if (!fits) {
+        const wanted = kind === "bool" ? "boolean" : kind === "string" ? "string" : "finite number";
+        throw new LosError("LOS_E_WRITE_TYPE", `${id} takes a ${wanted}, got ${JSON.stringify(value)}`, { details: { point: id, value } });
       }
       if (stopped) throw new LosError("LOS_E_DRIVER_CLOSED", `the device manager was stopped; ${id} not written`);
       try {
-        await e.driver.write(e.unitId, p.codec, value);
+        await e.attached.write(p, value);
       } catch (err) {
-        if (isLosError(err, "LOS_E_CODEC") || isLosError(err, "LOS_E_DRIVER_CLOSED")) throw err;
+        if (isLosError(err, "LOS_E_CODEC") || isLosError(err, "LOS_E_DRIVER_CLOSED") || isLosError(err, "LOS_E_WRITE_READ_ONLY")) throw err;
         const code = isLosError(err) ? err.code : "LOS_E_INTERNAL";
         throw new LosError("LOS_E_WRITE_FAILED", `${id} not written: ${code}: ${err instanceof Error ? err.message : String(err)}`, {
           cause: err,
@@ -223,15 +212,16 @@ export function createDeviceManager(options: DeviceManagerOptions): DeviceManage
     },
 
     point(deviceId, name) {
-      return entries.get(deviceId)?.defs.get(name)?.def;
+      return entries.get(deviceId)?.defs.get(name);
     },
 
     devices() {
       return [...entries.values()].map((e) => {
         const info: DeviceInfo = {
           id: e.device.id,
-          connectionKey: e.key,
-          unitId: e.unitId,
+          protocol: e.device.profile.protocol,
+          connectionKey: e.channel.key,
+          address: e.attached.address,
           vendor: e.device.profile.vendor,
           model: e.device.profile.model,
           points: e.defs.size,
@@ -244,15 +234,15 @@ export function createDeviceManager(options: DeviceManagerOptions): DeviceManage
     health() {
       const out: Record<string, DeviceHealth> = {};
       for (const [id, e] of entries) {
-        const h = e.driver.health();
-        const ps = e.poller.stats();
+        const h = e.channel.health();
+        const ps = e.attached.stats();
         const dh: DeviceHealth = {
           available: ps.available,
           connected: h.connected,
-          connectionKey: e.key,
-          unitId: e.unitId,
+          connectionKey: e.channel.key,
+          address: e.attached.address,
           consecutiveFailures: ps.consecutiveFailures,
-          poller: ps,
+          stats: ps,
         };
         if (h.lastError) dh.lastError = h.lastError;
         if (h.latencyMs !== undefined) dh.latencyMs = h.latencyMs;
@@ -264,7 +254,7 @@ export function createDeviceManager(options: DeviceManagerOptions): DeviceManage
     stats() {
       const s: DeviceManagerStats = {
         devices: entries.size,
-        connections: drivers.size,
+        connections: channels.size,
         requests: 0,
         pointsRead: 0,
         failures: 0,
@@ -275,8 +265,8 @@ export function createDeviceManager(options: DeviceManagerOptions): DeviceManage
         reconnects: 0,
         pointsPerSecond: 0,
       };
-      for (const drv of drivers.values()) {
-        const h = drv.health();
+      for (const ch of channels.values()) {
+        const h = ch.health();
         s.requests += h.requests;
         s.failures += h.failures;
         s.dropped += h.dropped;
@@ -284,7 +274,7 @@ export function createDeviceManager(options: DeviceManagerOptions): DeviceManage
         s.reconnects += h.reconnects;
       }
       for (const e of entries.values()) {
-        const ps = e.poller.stats();
+        const ps = e.attached.stats();
         s.pointsRead += ps.pointsRead;
         s.readingsEmitted += ps.readingsEmitted;
         s.cycles += ps.cycles;

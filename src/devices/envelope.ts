@@ -6,7 +6,7 @@
 import { compareNumbers } from "../core/condition.js";
 import type { ErrorCode } from "../core/errors.js";
 import type { Reading, Value } from "../core/types.js";
-import { effectiveType } from "../config/profile-load.js";
+import { valueKind } from "../config/point-kind.js";
 import type { PointDef } from "../config/profile-schema.js";
 
 export type EnvelopeVerdict = { ok: true } | { ok: false; code: ErrorCode; message: string };
@@ -31,12 +31,15 @@ const asNumber = (v: Value | null): number | undefined =>
   typeof v === "boolean" ? Number(v) : typeof v === "number" ? v : undefined;
 
 function checkType(req: EnvelopeRequest): EnvelopeVerdict {
-  const type = effectiveType(req.point);
-  if (type === "bool") {
+  const kind = valueKind(req.point);
+  if (kind === "bool") {
     return typeof req.value === "boolean" ? { ok: true } : refuse("LOS_E_WRITE_TYPE", `${req.point.name} takes true or false, got ${JSON.stringify(req.value)}`);
   }
+  if (kind === "string") {
+    return typeof req.value === "string" ? { ok: true } : refuse("LOS_E_WRITE_TYPE", `${req.point.name} takes a string, got ${JSON.stringify(req.value)}`);
+  }
   if (typeof req.value !== "number" || !Number.isFinite(req.value)) {
-    return refuse("LOS_E_WRITE_TYPE", `${req.point.name} takes a finite number (${type}), got ${JSON.stringify(req.value)}`);
+    return refuse("LOS_E_WRITE_TYPE", `${req.point.name} takes a finite number, got ${JSON.stringify(req.value)}`);
   }
   return { ok: true };
 }

@@ -1,10 +1,8 @@
 /**
  * Poller for one device (one unit id on a connection). Points are grouped by poll interval; at each
  * tick the groups that are due are merged into one read plan (cached per combination of groups) and
- * read through the driver in one batch. Readings are reported by exception: a point is emitted when
- * its value moved by more than its deadband (numbers; any change for booleans and strings), when
- * `refreshMs` passed since it was last emitted, or when its quality changed. One `onReadings` call
- * per device per cycle, only when something is to be said.
+ * read through the driver in one batch. Readings are reported by exception (report-by-exception.ts).
+ * One `onReadings` call per device per cycle, only when something is to be said.
  *
  * Availability: after `failuresBeforeUnavailable` consecutive cycles in which no block could be read
  * (timeouts, exceptions, bad frames, no connection) the device is unavailable: one status event with
@@ -14,9 +12,11 @@
 import type { Clock, TimerHandle } from "../core/clock.js";
 import { isLosError, type LosError } from "../core/errors.js";
 import type { DeviceStatusPayload } from "../core/topics.js";
-import { silentLogger, type Logger, type Quality, type Reading, type Value } from "../core/types.js";
+import { silentLogger, type Logger, type Reading, type Value } from "../core/types.js";
 import type { CodecPoint } from "./codec.js";
 import type { Driver } from "./driver.js";
+import type { DeviceStats } from "./protocol.js";
+import { DEFAULT_REFRESH_MS, ExceptionReporter } from "./report-by-exception.js";
 import { buildReadPlan, sliceBlock, type ReadPlan } from "./modbus/read-plan.js";
 
 export type DeviceStatus = DeviceStatusPayload;
@@ -48,8 +48,7 @@ export interface PollerOptions {
   onStatus: (deviceId: string, status: DeviceStatus) => void;
 }
 
-export interface PollerStats {
-  cycles: number;
+export interface PollerStats extends DeviceStats {
   /** cycles in which no block could be read */
   failedCycles: number;
   /** cycles whose polls were all dropped by the queue */
@@ -58,11 +57,6 @@ export interface PollerStats {
   overruns: number;
   requests: number;
   lastCycleRequests: number;
-  pointsRead: number;
-  readingsEmitted: number;
-  pointsPerSecond: number;
-  available: boolean | undefined;
-  consecutiveFailures: number;
 }
 
 interface Group {
@@ -72,7 +66,6 @@ interface Group {
 }
 
 export const DEFAULT_POLL_MS = 1000;
-export const DEFAULT_REFRESH_MS = 60_000;
 
 export class DevicePoller {
   readonly deviceId: string;
@@ -82,15 +75,11 @@ export class DevicePoller {
   #codec: CodecPoint[];
   #groups: Group[] = [];
   #plans = new Map<string, ReadPlan>();
-  #refreshMs: number;
+  #reporter: ExceptionReporter;
   #threshold: number;
   // per-point state in parallel arrays: no per-point objects on the hot path
   #values: (Value | null)[];
   #errors: (Error | undefined)[];
-  #lastValue: (Value | null)[];
-  #lastQuality: (Quality | undefined)[];
-  #lastEmit: Float64Array;
-  #deadband: Float64Array;
   #available: boolean | undefined;
   #consecutive = 0;
   #running = false;
@@ -106,16 +95,16 @@ export class DevicePoller {
     this.#clock = options.clock;
     this.#log = (options.logger ?? silentLogger).child({ device: options.deviceId });
     this.#codec = options.points.map((p) => p.codec);
-    this.#refreshMs = options.refreshMs ?? DEFAULT_REFRESH_MS;
+    this.#reporter = new ExceptionReporter(
+      options.points.map((p) => p.id),
+      options.points.map((p) => p.deadband),
+      options.refreshMs ?? DEFAULT_REFRESH_MS,
+    );
     this.#readOptions = { coalesce: options.mergeReads !== false };
     this.#threshold = Math.max(1, options.failuresBeforeUnavailable ?? 3);
     const n = options.points.length;
     this.#values = new Array<Value | null>(n).fill(null);
     this.#errors = new Array<Error | undefined>(n).fill(undefined);
-    this.#lastValue = new Array<Value | null>(n).fill(null);
-    this.#lastQuality = new Array<Quality | undefined>(n).fill(undefined);
-    this.#lastEmit = new Float64Array(n).fill(-Infinity);
-    this.#deadband = Float64Array.from(options.points, (p) => p.deadband);
     const byMs = new Map<number, Group>();
     options.points.forEach((p, i) => {
       let g = byMs.get(p.pollMs);
@@ -275,25 +264,8 @@ export class DevicePoller {
     }
   }
 
-  /** Decide whether point i is reported this cycle; push its reading into `out` if so. */
   #evaluate(i: number, now: number, ts: number, out: Reading[]): void {
-    const err = this.#errors[i];
-    const q: Quality = err ? "bad" : "good";
-    const v = this.#values[i]!;
-    let emit = q !== this.#lastQuality[i];
-    if (!emit && q === "good") {
-      const last = this.#lastValue[i];
-      if (now - this.#lastEmit[i]! >= this.#refreshMs) emit = true;
-      else if (typeof v === "number" && typeof last === "number") emit = Math.abs(v - last) > this.#deadband[i]! || Number.isNaN(v) !== Number.isNaN(last);
-      else emit = v !== last;
-    }
-    if (!emit) return;
-    this.#lastQuality[i] = q;
-    this.#lastValue[i] = q === "good" ? v : null;
-    this.#lastEmit[i] = now;
-    const reading: Reading = { point: this.#o.points[i]!.id, value: q === "good" ? v : null, quality: q, ts };
-    if (err) reading.error = isLosError(err) ? err.code : "LOS_E_CODEC";
-    out.push(reading);
+    this.#reporter.consider(i, this.#values[i]!, this.#errors[i], now, ts, out);
   }
 
   #status(status: DeviceStatus): void {

@@ -27,7 +27,9 @@ describe("JSON Schema files", () => {
       expect(doc.$schema).toBe("http://json-schema.org/draft-07/schema#");
       expect(doc.$id).toBe(`https://llmagentos.dev/schema/${name}`);
       expect(typeof doc.title).toBe("string");
-      expect(doc.additionalProperties).toBe(false);
+      // a tagged union (profiles, one variant per protocol) forbids unknown keys in every variant
+      const variants = (doc.anyOf as Record<string, unknown>[] | undefined) ?? [doc];
+      for (const v of variants) expect(v.additionalProperties).toBe(false);
       expect(text.endsWith("}\n")).toBe(true);
     }
   });

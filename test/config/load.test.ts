@@ -156,7 +156,7 @@ describe("loadConfig: schema errors name file, line and path", () => {
     const text = `${baseConfig()}\ndevices:\n${tcpDevice("d1").replace("modbus-tcp", "modbus-udp")}\n`;
     const { problems: p } = problems(text);
     expect(p).toEqual([expect.objectContaining({ path: "devices[0].connection.type" })]);
-    expect(p[0]!.message).toBe('expected one of "modbus-tcp", "modbus-rtu", got "modbus-udp"');
+    expect(p[0]!.message).toBe('expected one of "modbus-tcp", "modbus-rtu", "opcua", "serial", got "modbus-udp"');
   });
 
   it("missing required keys, each reported", () => {

@@ -1,14 +1,8 @@
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import {
-  BUILTIN_PROFILES_DIR,
-  checkProfile,
-  effectiveType,
-  loadProfileFile,
-  pointWidth,
-  resolveProfilePath,
-} from "../../src/config/profile-load.js";
-import type { DeviceProfile, PointDef } from "../../src/config/profile-schema.js";
+import { effectiveType, pointWidth } from "../../src/config/modbus-profile-checks.js";
+import { BUILTIN_PROFILES_DIR, checkProfile, loadProfileFile, resolveProfilePath } from "../../src/config/profile-load.js";
+import type { DeviceProfile, ModbusPointDef } from "../../src/config/profile-schema.js";
 import { BAD_PROFILES, PROFILES, catchLos, tempDir, writeFile } from "./helpers.js";
 
 function bad(name: string) {
@@ -102,7 +96,7 @@ describe("loadProfileFile", () => {
 });
 
 describe("checkProfile (semantic checks on a parsed profile)", () => {
-  const profile = (...points: PointDef[]): DeviceProfile => ({ vendor: "v", model: "m", protocol: "modbus", source: "s", points });
+  const profile = (...points: ModbusPointDef[]): DeviceProfile => ({ vendor: "v", model: "m", protocol: "modbus", source: "s", points });
 
   it("bits of one register and the whole register may coexist", () => {
     expect(
@@ -155,10 +149,10 @@ describe("checkProfile (semantic checks on a parsed profile)", () => {
       ),
     );
     expect(problems.map((p) => p.message)).toEqual([
-      "safeValue 0 does not fit type bool",
-      "safeValue true does not fit type uint16",
-      "safeValue 5 is outside [10, 20]",
       "writable bit fields are not supported; map the whole register",
+      "safeValue 0 does not fit a bool point",
+      "safeValue true does not fit a number point",
+      "safeValue 5 is outside [10, 20]",
     ]);
   });
 

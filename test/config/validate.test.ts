@@ -25,7 +25,7 @@ describe("validateSchema", () => {
   });
 
   it("a union value without its tag says which tags exist", () => {
-    expect(validateSchema(Connection, { host: "h" })).toEqual([{ path: ["type"], message: 'expected one of "modbus-tcp", "modbus-rtu", got undefined' }]);
+    expect(validateSchema(Connection, { host: "h" })).toEqual([{ path: ["type"], message: 'expected one of "modbus-tcp", "modbus-rtu", "opcua", "serial", got undefined' }]);
   });
 
   it("appends the schema's description to a wrong value", () => {

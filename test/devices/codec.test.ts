@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { isLosError } from "../../src/core/errors.js";
-import type { DataType, PointDef } from "../../src/config/profile-schema.js";
+import type { DataType, ModbusPointDef } from "../../src/config/profile-schema.js";
 import {
   decodeBit,
   decodeFromBlock,
@@ -14,7 +14,7 @@ import {
   type Order,
 } from "../../src/devices/codec.js";
 
-function pt(over: Partial<PointDef> = {}): PointDef {
+function pt(over: Partial<ModbusPointDef> = {}): ModbusPointDef {
   return { name: "p", register: "holding", address: 0, ...over };
 }
 
@@ -235,7 +235,7 @@ describe("bits", () => {
 });
 
 describe("profile shapes the codec refuses", () => {
-  const invalid = (def: PointDef) => {
+  const invalid = (def: ModbusPointDef) => {
     try {
       resolvePoint(def);
     } catch (err) {

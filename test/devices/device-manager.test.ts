@@ -5,6 +5,8 @@ import type { Reading } from "../../src/core/types.js";
 import type { ModbusTcpConnection } from "../../src/config/connection-schema.js";
 import type { DeviceProfile } from "../../src/config/profile-schema.js";
 import { createDeviceManager, type DeviceManager, type DeviceStatus } from "../../src/devices/device-manager.js";
+import type { PollerStats } from "../../src/devices/poller.js";
+import type { ProtocolAdapter } from "../../src/devices/protocol.js";
 import type { FaultMode } from "../../simulators/modbus/faults.js";
 import { startTcpSim, waitFor, type TcpSim } from "./helpers.js";
 
@@ -72,7 +74,7 @@ async function harness(devices: Parameters<typeof createDeviceManager>[0]["devic
   cleanups.push(() => mgr.stop());
   await mgr.start();
   const first = devices[0]!.id;
-  const cycles = (id: string) => mgr.health()[id]!.poller.cycles;
+  const cycles = (id: string) => mgr.health()[id]!.stats.cycles;
   const h: Harness = {
     mgr,
     clock,
@@ -145,7 +147,7 @@ describe("device manager: polling", () => {
       ],
     };
     const h = await harness([{ id: "gh", profile, connection: conn(sim) }]);
-    const stats = () => h.mgr.health()["gh"]!.poller;
+    const stats = () => h.mgr.health()["gh"]!.stats as PollerStats;
     await h.cycle(1);
     expect(stats().lastCycleRequests).toBe(1);
     expect(stats().pointsRead).toBe(2);
@@ -217,7 +219,7 @@ describe("device manager: availability under faults", () => {
       { id: "gh2", profile: GREENHOUSE, connection: conn(sim, { unitId: 2 }) },
     ]);
     await h.cycle(1);
-    await waitFor(() => h.mgr.health()["gh2"]!.poller.cycles >= 1, "gh2 first cycle");
+    await waitFor(() => h.mgr.health()["gh2"]!.stats.cycles >= 1, "gh2 first cycle");
     const mark = h.batches.length;
     sim.faults.set({ mode, unitId: mode === "drop" ? undefined : 1 });
     await h.cycle(2);
@@ -299,7 +301,7 @@ describe("device manager: writes and configuration", () => {
     expect(h.mgr.point("gh", "setpoint")?.envelope).toEqual({ min: 5, max: 35 });
     expect(h.mgr.point("gh", "nope")).toBeUndefined();
     expect(h.mgr.devices()).toEqual([
-      expect.objectContaining({ id: "gh", tenant: "acme", unitId: 1, vendor: "test", model: "greenhouse", points: 10 }),
+      expect.objectContaining({ id: "gh", tenant: "acme", protocol: "modbus", address: "unit 1", vendor: "test", model: "greenhouse", points: 10 }),
     ]);
     expect(h.mgr.stats()).toMatchObject({ devices: 1, connections: 1 });
   });
@@ -321,7 +323,7 @@ describe("device manager: writes and configuration", () => {
     await rejectsWith(h.mgr.write("gh", "fan", true), "LOS_E_DRIVER_CLOSED");
   });
 
-  it("hands its one abort signal to many drivers without a MaxListenersExceeded warning, and aborts them all on stop", async () => {
+  it("hands its one abort signal to many channels without a MaxListenersExceeded warning, and aborts them all on stop", async () => {
     const warnings: string[] = [];
     const onWarning = (w: Error) => warnings.push(w.name);
     process.on("warning", onWarning);
@@ -337,14 +339,7 @@ describe("device manager: writes and configuration", () => {
       clock: new ManualClock(0),
       onReadings: () => {},
       onStatus: () => {},
-      createDriver: (c) => ({
-        key: `tcp://${c.type === "modbus-tcp" ? c.port : 0}`,
-        open: async (signal) => void signal?.addEventListener("abort", () => aborted++, { once: true }),
-        close: async () => {},
-        read: async () => [],
-        write: async () => {},
-        health: () => ({ connected: true, requests: 0, failures: 0, reconnects: 0, dropped: 0, coalesced: 0, queued: 0 }),
-      }),
+      adapters: new Map([["modbus", countingAdapter(() => aborted++)]]),
     });
     await mgr.start();
     await new Promise((r) => setTimeout(r, 0)); // warnings are emitted on the next tick
@@ -353,3 +348,23 @@ describe("device manager: writes and configuration", () => {
     expect(aborted).toBe(30);
   });
 });
+
+/** A protocol adapter whose channels only count the aborts of the signal they are opened with. */
+function countingAdapter(onAbort: () => void): ProtocolAdapter {
+  return {
+    protocol: "modbus",
+    createChannel: (c) => ({
+      key: `tcp://${c.type === "modbus-tcp" ? c.port : 0}`,
+      attach: () => ({
+        address: "unit 1",
+        start: () => {},
+        stop: async () => {},
+        write: async () => {},
+        stats: () => ({ available: undefined, consecutiveFailures: 0, cycles: 0, pointsRead: 0, readingsEmitted: 0, pointsPerSecond: 0 }),
+      }),
+      open: async (signal) => void signal.addEventListener("abort", () => onAbort(), { once: true }),
+      close: async () => {},
+      health: () => ({ connected: true, requests: 0, failures: 0, reconnects: 0, dropped: 0, coalesced: 0, queued: 0 }),
+    }),
+  };
+}

@@ -33,7 +33,7 @@ async function pollOnce(devices: ResolvedDevice[], mergeReads: boolean) {
   cleanups.push(() => mgr.stop());
   await mgr.start();
   clock.advance(0);
-  await waitFor(() => devices.every((d) => mgr.health()[d.id]!.poller.cycles >= 1), "first cycle");
+  await waitFor(() => devices.every((d) => mgr.health()[d.id]!.stats.cycles >= 1), "first cycle");
   return { mgr, latest };
 }
 

@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
-import type { PointDef } from "../../src/config/profile-schema.js";
+import type { ModbusPointDef } from "../../src/config/profile-schema.js";
 import { resolvePoint, type CodecPoint } from "../../src/devices/codec.js";
 import { buildReadPlan, planPointCount, sliceBlock } from "../../src/devices/modbus/read-plan.js";
 import type { Value } from "../../src/core/types.js";
 
-function pts(defs: Partial<PointDef>[]): CodecPoint[] {
-  return defs.map((d, i) => resolvePoint({ name: `p${i}`, register: "holding", address: 0, ...d } as PointDef));
+function pts(defs: Partial<ModbusPointDef>[]): CodecPoint[] {
+  return defs.map((d, i) => resolvePoint({ name: `p${i}`, register: "holding", address: 0, ...d } as ModbusPointDef));
 }
 
 function shape(points: CodecPoint[], opts = {}) {
