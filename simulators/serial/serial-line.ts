@@ -27,6 +27,8 @@ export interface SerialLineOptions {
   pace: boolean;
   clock: Clock;
   onData: (chunk: Buffer) => void;
+  /** Called when everything sent so far is on the wire (paced) or written (unpaced). */
+  onDrain?: () => void;
 }
 
 export class SerialLine {
@@ -47,7 +49,7 @@ export class SerialLine {
     this.path = path;
     this.#dir = dir;
     this.#ownDir = ownDir;
-    this.#pacer = options.pace ? new WirePacer({ baudRate: options.baudRate, clock: options.clock, sink: (chunk) => this.#emit(chunk) }) : undefined;
+    this.#pacer = options.pace ? new WirePacer({ baudRate: options.baudRate, clock: options.clock, sink: (chunk) => this.#emit(chunk), onDrain: options.onDrain }) : undefined;
   }
 
   static async open(options: SerialLineOptions): Promise<SerialLine> {
@@ -106,6 +108,7 @@ export class SerialLine {
       port.write(bytes, () => {
         this.#inFlight -= bytes.length;
         resolve();
+        if (this.#inFlight === 0 && this.#port === port) this.#options.onDrain?.();
       }),
     );
   }

@@ -92,7 +92,7 @@ export async function startSerialSimulator(options: SerialSimulatorOptions): Pro
   const requests = new RequestLineBuffer();
   let closed = false;
   let last = clock.monotonic();
-  let plugWaiters: (() => void)[] = [];
+  const maxRate = (options.rate ?? "period") === "max";
 
   const stepToNow = () => {
     const now = clock.monotonic();
@@ -114,6 +114,10 @@ export async function startSerialSimulator(options: SerialSimulatorOptions): Pro
     baudRate: options.baudRate ?? 9600,
     pace: options.pace ?? true,
     clock,
+    // "max" rate: the next period goes out the moment the wire is free.
+    onDrain: () => {
+      if (maxRate && !closed) void emitOnce();
+    },
     onData: (chunk) => {
       if (closed || !isResponding(device)) return;
       for (const request of requests.push(chunk)) {
@@ -134,7 +138,7 @@ export async function startSerialSimulator(options: SerialSimulatorOptions): Pro
 
   /** One period's messages onto the wire; resolves when they are all written. */
   const emitOnce = (): Promise<void> => {
-    if (isResponding(device)) return Promise.resolve();
+    if (isResponding(device) || closed || !line.plugged) return Promise.resolve();
     stepToNow();
     const backlog = line.bytesPerSecond === Infinity ? UNPACED_BACKLOG : line.bytesPerSecond;
     if (line.queued > backlog) {
@@ -147,29 +151,15 @@ export async function startSerialSimulator(options: SerialSimulatorOptions): Pro
   };
 
   if (!isResponding(device)) {
-    if ((options.rate ?? "period") === "period") {
+    if (maxRate) void emitOnce();
+    else {
       const tick = () => {
         if (line.plugged) void emitOnce();
         later(tick, periodMs);
       };
       tick();
-    } else {
-      void (async () => {
-        while (!closed) {
-          if (!line.plugged) await new Promise<void>((resolve) => plugWaiters.push(resolve));
-          else await emitOnce();
-          // Unpaced writes finish through I/O callbacks; yield so the loop never starves the event loop.
-          await new Promise((resolve) => setImmediate(resolve));
-        }
-      })();
     }
   }
-
-  const wakePlugWaiters = () => {
-    const waiters = plugWaiters;
-    plugWaiters = [];
-    for (const w of waiters) w();
-  };
 
   return {
     path: line.path,
@@ -201,14 +191,13 @@ export async function startSerialSimulator(options: SerialSimulatorOptions): Pro
       if (line.plugged) return;
       await line.replug();
       counts.replug++;
-      wakePlugWaiters();
+      if (maxRate) void emitOnce();
     },
     async close() {
       if (closed) return;
       closed = true;
       for (const handle of timers) clock.clearTimeout(handle);
       timers.clear();
-      wakePlugWaiters();
       await line.close();
     },
   };

@@ -16,6 +16,11 @@ export interface WirePacerOptions {
   bitsPerByte?: number;
   /** Smallest batch worth a timer, in ms of the clock (default 1). */
   minTickMs?: number;
+  /**
+   * Called (synchronously) when the last queued byte has left, at that byte's time: a writer
+   * that queues more from here keeps the wire busy without a gap.
+   */
+  onDrain?: () => void;
 }
 
 interface Pending {
@@ -24,14 +29,15 @@ interface Pending {
   done: () => void;
 }
 
-/** Float slack so a timer due at exactly the byte time releases that byte. */
-const EPSILON = 1e-6;
+/** Float slack (ms) so a timer due at exactly a byte's time releases that byte. */
+const SLACK_MS = 1e-6;
 
 export class WirePacer {
   readonly bytesPerSecond: number;
   readonly #clock: Clock;
   readonly #sink: (chunk: Buffer) => void;
   readonly #minTickMs: number;
+  readonly #onDrain: (() => void) | undefined;
   #queue: Pending[] = [];
   #queued = 0;
   #released = 0;
@@ -45,6 +51,7 @@ export class WirePacer {
     this.#clock = options.clock;
     this.#sink = options.sink;
     this.#minTickMs = options.minTickMs ?? 1;
+    this.#onDrain = options.onDrain;
   }
 
   /** Bytes waiting for the wire. */
@@ -61,7 +68,9 @@ export class WirePacer {
   write(bytes: Buffer): Promise<void> {
     if (bytes.length === 0) return Promise.resolve();
     return new Promise((resolve) => {
-      if (this.#queue.length === 0) {
+      // A write at the instant the wire went idle continues the burst (no gap, no float drift).
+      const idleSince = this.#burstStart + (this.#burstReleased * 1000) / this.bytesPerSecond;
+      if (this.#queue.length === 0 && this.#clock.monotonic() - idleSince > SLACK_MS) {
         this.#burstStart = this.#clock.monotonic();
         this.#burstReleased = 0;
       }
@@ -84,7 +93,7 @@ export class WirePacer {
   #pump(): void {
     if (this.#timer) return;
     const elapsed = this.#clock.monotonic() - this.#burstStart;
-    let allowed = Math.floor((elapsed * this.bytesPerSecond) / 1000 + EPSILON) - this.#burstReleased;
+    let allowed = Math.floor(((elapsed + SLACK_MS) * this.bytesPerSecond) / 1000) - this.#burstReleased;
     const chunks: Buffer[] = [];
     while (allowed > 0 && this.#queue.length > 0) {
       const head = this.#queue[0] as Pending;
@@ -101,14 +110,17 @@ export class WirePacer {
       }
     }
     if (chunks.length > 0) this.#sink(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks));
-    if (this.#queue.length === 0) return;
+    if (this.#queue.length === 0) {
+      if (chunks.length > 0) this.#onDrain?.();
+      return;
+    }
     // Wake when the next batch (at least one byte, at least minTickMs of wire time) is complete.
     const batch = Math.max(1, Math.min(this.#queued, Math.ceil((this.#minTickMs * this.bytesPerSecond) / 1000)));
     const dueAt = this.#burstStart + ((this.#burstReleased + batch) * 1000) / this.bytesPerSecond;
     const timer = this.#clock.setTimeout(() => {
       this.#timer = undefined;
       this.#pump();
-    }, Math.max(0, dueAt - this.#clock.monotonic()));
+    }, Math.max(0, dueAt - this.#clock.monotonic() - SLACK_MS / 2));
     timer.unref?.();
     this.#timer = timer;
   }
