@@ -1,5 +1,5 @@
 /** Shared helpers for the OPC-UA simulator tests: node-opcua clients whose PKI lives in a temp dir. */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import {
@@ -27,6 +27,30 @@ export interface ClientOptions {
   maxRetry?: number;
   /** Trust any server certificate (default false: trust it with `trustServer`). */
   autoAcceptServer?: boolean;
+}
+
+export interface TestClient {
+  client: OPCUAClient;
+  /** The client's application certificate (DER), as made in its PKI folder. */
+  certificate: Buffer;
+  /** Its private key (PEM), e.g. for an X509 user identity. */
+  privateKeyPem: string;
+  /** Trust a server certificate (DER) in the client's PKI. */
+  trustServer(der: Buffer): Promise<void>;
+}
+
+export async function createTestClient(options: ClientOptions): Promise<TestClient> {
+  const client = await createClient(options);
+  const certificate = readCertificateDer(path.join(options.pkiDir, "own/certs/client_certificate.pem"));
+  const privateKeyPem = readFileSync(path.join(options.pkiDir, "own/private/private_key.pem"), "utf8");
+  const manager = client.clientCertificateManager as OPCUACertificateManager;
+  return { client, certificate, privateKeyPem, trustServer: (der) => manager.trustCertificate(der) };
+}
+
+function readCertificateDer(file: string): Buffer {
+  const pem = readFileSync(file, "utf8");
+  const body = /-----BEGIN CERTIFICATE-----([^-]+)-----END CERTIFICATE-----/.exec(pem)?.[1] ?? "";
+  return Buffer.from(body.replace(/\s+/g, ""), "base64");
 }
 
 export async function createClient(options: ClientOptions): Promise<OPCUAClient> {
