@@ -30,6 +30,7 @@ export const ERROR_CODES = {
   LOS_E_DEVICE_SECURITY: "The endpoint does not offer the security mode and policy the connection asks for; see the endpoints listed in the message.",
   LOS_E_SERIAL_PORT_MISSING: "The serial port does not exist (unplugged, or the wrong path); the gateway retries until it comes back.",
   LOS_E_SERIAL_PORT_BUSY: "The serial port is already in use by another program or connection; stop it or pick another port.",
+  LOS_E_DEVICE_NO_VALUE: "The device sent the record without this value (an empty NMEA field, e.g. no GPS fix yet); the point stays bad until the device reports one.",
   LOS_E_DEVICE_CHECKSUM: "A line or frame from the device failed its checksum (NMEA *hh, frame CRC); check wiring, baud rate and noise.",
   LOS_E_DISCOVERY_UNREACHABLE: "Discovery could not reach anything at that address; check the host, port or serial path and the device's power and wiring.",
 
