@@ -12,6 +12,7 @@ import { auditCommand } from "./commands/audit.js";
 import { demoCommand } from "./commands/demo.js";
 import { historyCommand } from "./commands/history.js";
 import { pointsCommand } from "./commands/points.js";
+import { scanCommand } from "./commands/scan.js";
 import { schemaCommand } from "./commands/schema.js";
 import { simCommand } from "./commands/sim.js";
 import { startCommand } from "./commands/start.js";
@@ -25,7 +26,7 @@ const program = new Command("llmagentos")
   .showHelpAfterError("(run with --help for usage)")
   .exitOverride();
 
-for (const add of [startCommand, demoCommand, validateCommand, simCommand, pointsCommand, historyCommand, auditCommand, schemaCommand]) {
+for (const add of [startCommand, demoCommand, validateCommand, simCommand, pointsCommand, historyCommand, auditCommand, schemaCommand, scanCommand]) {
   add(program);
 }
 program.commands.forEach(function exitOverrideAll(cmd: Command) {
