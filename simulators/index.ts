@@ -38,3 +38,28 @@ export { Prng } from "./prng.js";
 
 export { startControlServer } from "./control/control-server.js";
 export type { ControlServer, ControlServerOptions } from "./control/control-server.js";
+
+export { startSerialSimulator } from "./serial/simulator.js";
+export type { SerialSimulator, SerialSimulatorOptions, SerialSimulatorStats } from "./serial/simulator.js";
+export { SERIAL_MODEL_KINDS } from "./serial/serial-message.js";
+export type { SerialModelKind, SerialMessage, SerialDevice, PeriodicDevice, RespondingDevice } from "./serial/serial-message.js";
+export { SerialFaultInjector, SERIAL_FAULT_MODES } from "./serial/serial-faults.js";
+export type { SerialFaultMode, SerialFaultSpec, SerialFaultHandle, SerialFaultRuleInfo } from "./serial/serial-faults.js";
+export { WirePacer } from "./serial/wire-pacer.js";
+export type { WirePacerOptions } from "./serial/wire-pacer.js";
+export { nmeaSentence, nmeaLatitude, nmeaLongitude, nmeaTime, nmeaDate } from "./serial/nmea-encoder.js";
+export { GpsDevice, gpsSentences } from "./serial/gps-device.js";
+export { WeatherStationDevice, weatherSentences } from "./serial/weather-device.js";
+export { CommandSensorDevice, RequestLineBuffer } from "./serial/command-sensor.js";
+export type { CommandSensorOptions } from "./serial/command-sensor.js";
+export { BinarySensorDevice } from "./serial/binary-sensor.js";
+export { encodeSensorFrame, decodeSensorFrame, SensorFrameParser, FRAME_LENGTH, FRAME_PAYLOAD_LENGTH, FRAME_SYNC } from "./serial/binary-frame.js";
+export type { SensorFrame } from "./serial/binary-frame.js";
+export { LineSensorDevice, formatReading } from "./serial/line-sensor.js";
+export type { LineFormat } from "./serial/line-sensor.js";
+export { GpsModel } from "./models/gps.js";
+export type { GpsOptions, GpsFix, FixQuality } from "./models/gps.js";
+export { WeatherStationModel } from "./models/weather-station.js";
+export type { WeatherStationOptions, WeatherStationReading } from "./models/weather-station.js";
+export { EnvSensorModel, dewPointC } from "./models/env-sensor.js";
+export type { EnvSensorOptions, EnvReading } from "./models/env-sensor.js";
