@@ -4,8 +4,9 @@
  */
 import type { Command } from "commander";
 import { simModbusCommand } from "./sim-modbus.js";
+import { simSerialCommand } from "./sim-serial.js";
 
 export function simCommand(program: Command): void {
   const sim = program.command("sim").description("run a device simulator that speaks the real protocol");
-  for (const add of [simModbusCommand]) add(sim);
+  for (const add of [simModbusCommand, simSerialCommand]) add(sim);
 }
