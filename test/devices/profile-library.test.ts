@@ -133,7 +133,7 @@ describe("the profile library served by the profile model", () => {
         const v = after.get(p.name)!;
         const w = wrote.get(p.name)!;
         if (typeof w === "boolean") expect(v, p.name).toBe(w);
-        else expect(Math.abs((v as number) - w), p.name).toBeLessThanOrEqual(slack(p));
+        else expect(Math.abs((v as number) - (w as number)), p.name).toBeLessThanOrEqual(slack(p));
       }
     });
   }
