@@ -63,3 +63,13 @@ export { WeatherStationModel } from "./models/weather-station.js";
 export type { WeatherStationOptions, WeatherStationReading } from "./models/weather-station.js";
 export { EnvSensorModel, dewPointC } from "./models/env-sensor.js";
 export type { EnvSensorOptions, EnvReading } from "./models/env-sensor.js";
+
+// OPC-UA: node-opcua loads on the first startOpcuaSimulator() call, not with this index.
+export { startOpcuaSimulator } from "./opcua/lazy.js";
+export type { OpcuaSimulator, OpcuaSimulatorOptions, OpcuaSimulatorStats, OpcuaModelKind } from "./opcua/simulator.js";
+export type { OpcuaFaults, OpcuaFaultHandle, SlowFaultSpec } from "./opcua/faults.js";
+export type { OpcuaVariableSpec } from "./opcua/custom-variables.js";
+export type { ServerCertificateInfo } from "./opcua/server-setup.js";
+export type { SignalsModel } from "./opcua/signals.js";
+export { WaterTankModel, WATER_TANK_PHYSICS } from "./models/water-tank.js";
+export type { WaterTankOptions, WaterTankState, WaterTankReadings, WaterTankOverride } from "./models/water-tank.js";
