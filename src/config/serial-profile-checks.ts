@@ -6,7 +6,8 @@
 import type { SerialFraming, SerialPointDef } from "./serial-profile-schema.js";
 import type { SchemaProblem } from "./validate.js";
 
-const BINARY_TYPES = new Set(["int8", "uint8", "int16", "uint16", "int32", "uint32", "float32"]);
+const BINARY_SIZE: Record<string, number> = { int8: 1, uint8: 1, int16: 2, uint16: 2, int32: 4, uint32: 4, float32: 4 };
+const BINARY_TYPES = new Set(Object.keys(BINARY_SIZE));
 
 function locatorProblem(framing: SerialFraming, p: SerialPointDef): { key: string; message: string } | undefined {
   switch (framing.kind) {
@@ -42,6 +43,13 @@ function regexProblem(source: string): string | undefined {
 
 export function checkSerialPoints(framing: SerialFraming, points: readonly SerialPointDef[]): SchemaProblem[] {
   const problems: SchemaProblem[] = [];
+  if (framing.kind === "command" && framing.errorPattern !== undefined) {
+    const bad = regexProblem(framing.errorPattern);
+    if (bad) problems.push({ path: ["framing", "errorPattern"], message: bad });
+  }
+  if (framing.kind === "binary" && framing.lengthOffset < framing.sync.length) {
+    problems.push({ path: ["framing", "lengthOffset"], message: `the length field must come after the ${framing.sync.length} sync bytes` });
+  }
   points.forEach((p, i) => {
     const at = (key: string, message: string) => problems.push({ path: ["points", i, key], message });
     const missing = locatorProblem(framing, p);
@@ -51,6 +59,15 @@ export function checkSerialPoints(framing: SerialFraming, points: readonly Seria
       if (bad) at("regex", bad);
     }
     if (p.writable && framing.kind !== "command") at("writable", `points of a ${framing.kind} profile are read-only (the device only sends)`);
+    if (p.coordinate !== undefined && framing.kind !== "nmea") at("coordinate", "coordinate applies to NMEA points");
+    if (p.coordinate !== undefined && p.type !== undefined && p.type !== "number") at("coordinate", "a coordinate is a number");
+    if (framing.kind !== "binary" && p.type !== undefined && BINARY_TYPES.has(p.type)) {
+      at("type", `${p.type} is a binary-frame type; text values are number, bool or string`);
+    }
+    if (framing.kind === "binary" && p.byteOffset !== undefined && p.type !== undefined && BINARY_TYPES.has(p.type)) {
+      const end = p.byteOffset + BINARY_SIZE[p.type]!;
+      if (framing.maxPayload !== undefined && end > framing.maxPayload) at("byteOffset", `the field ends at byte ${end}, past maxPayload ${framing.maxPayload}`);
+    }
     if (p.scale === 0) at("scale", "scale 0 would make every value the same");
   });
   return problems;

@@ -14,7 +14,8 @@ export const LinesFraming = Type.Object(
     format: Type.Union([Type.Literal("regex"), Type.Literal("csv"), Type.Literal("json")]),
     eol: Eol,
     delimiter: Type.Optional(Type.String({ minLength: 1, maxLength: 1, description: "csv column separator (default ,)" })),
-    maxLineBytes: Type.Optional(Type.Integer({ minimum: 16, maximum: 65_536 })),
+    maxLineBytes: Type.Optional(Type.Integer({ minimum: 16, maximum: 65_536, description: "longer lines are dropped as bad frames (default 1024)" })),
+    columns: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024, description: "csv: a line with another column count is a bad frame" })),
   },
   { additionalProperties: false },
 );
@@ -33,8 +34,10 @@ export const BinaryFraming = Type.Object(
     sync: Type.Array(Type.Integer({ minimum: 0, maximum: 255 }), { minItems: 1, maxItems: 8, description: "bytes that start a frame" }),
     lengthOffset: Type.Integer({ minimum: 0, description: "offset of the payload length field from the frame start" }),
     lengthBytes: Type.Union([Type.Literal(1), Type.Literal(2)]),
-    checksum: Type.Union([Type.Literal("none"), Type.Literal("sum8"), Type.Literal("xor8"), Type.Literal("crc16-modbus")]),
-    maxPayload: Type.Optional(Type.Integer({ minimum: 1, maximum: 65_535 })),
+    checksum: Type.Union([Type.Literal("none"), Type.Literal("sum8"), Type.Literal("xor8"), Type.Literal("crc16-modbus")], {
+      description: "over the bytes after the sync up to the end of the payload; CRC-16 low byte first",
+    }),
+    maxPayload: Type.Optional(Type.Integer({ minimum: 1, maximum: 65_535, description: "longest payload accepted (default 256)" })),
   },
   { additionalProperties: false },
 );
@@ -44,6 +47,10 @@ export const CommandFraming = Type.Object(
     kind: Type.Literal("command"),
     eol: Eol,
     timeoutMs: Type.Optional(Type.Integer({ minimum: 10, maximum: 60_000, description: "answer timeout per command" })),
+    addressPrefix: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 32, description: 'with a connection `address`: prefix of requests and answers, `{address}` replaced (default "{address}:")' }),
+    ),
+    errorPattern: Type.Optional(Type.String({ description: 'an answer matching this regex is a device error (default "^ERR")' })),
   },
   { additionalProperties: false },
 );
@@ -66,6 +73,11 @@ export const SerialPointDef = Type.Object(
     // NMEA
     sentence: Type.Optional(Type.String({ pattern: "^[A-Z]{3}$", description: "sentence type without talker, e.g. GGA" })),
     field: Type.Optional(Type.Integer({ minimum: 1, description: "1-based field after the sentence name" })),
+    coordinate: Type.Optional(
+      Type.Union([Type.Literal("latitude"), Type.Literal("longitude")], {
+        description: "the field is ddmm.mmmm (dddmm.mmmm) with the hemisphere in the next field; the value is signed decimal degrees",
+      }),
+    ),
     // binary frames
     byteOffset: Type.Optional(Type.Integer({ minimum: 0, description: "offset of the field in the payload" })),
     byteOrder: Type.Optional(Type.Union([Type.Literal("big"), Type.Literal("little")])),

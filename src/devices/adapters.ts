@@ -9,7 +9,7 @@ import type { ProtocolAdapter } from "./protocol.js";
 const LOADERS: Record<Protocol, (() => Promise<ProtocolAdapter>) | undefined> = {
   modbus: async () => (await import("./modbus/modbus-adapter.js")).modbusAdapter,
   opcua: undefined,
-  serial: undefined,
+  serial: async () => (await import("./serial/serial-adapter.js")).serialAdapter,
 };
 
 export type AdapterSet = ReadonlyMap<Protocol, ProtocolAdapter>;
