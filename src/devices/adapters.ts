@@ -8,7 +8,7 @@ import type { ProtocolAdapter } from "./protocol.js";
 
 const LOADERS: Record<Protocol, (() => Promise<ProtocolAdapter>) | undefined> = {
   modbus: async () => (await import("./modbus/modbus-adapter.js")).modbusAdapter,
-  opcua: undefined,
+  opcua: async () => (await import("./opcua/opcua-adapter.js")).opcuaAdapter,
   serial: async () => (await import("./serial/serial-adapter.js")).serialAdapter,
 };
 
