@@ -64,7 +64,8 @@ async function handle(msg) {
     sample();
     const cpu = process.cpuUsage();
     const t = performance.now();
-    const overruns = Object.values(gateway.devices.health()).reduce((n, h) => n + h.poller.overruns, 0);
+    // health().poller (before the device refactor) or health().stats (after): the same poller stats
+    const overruns = Object.values(gateway.devices.health()).reduce((n, h) => n + ((h.poller ?? h.stats)?.overruns ?? 0), 0);
     reply({
       t,
       cpu,

@@ -117,6 +117,7 @@ export class GuardedStream extends Duplex {
   #scanner: FrameScanner;
   #onViolation: (v: FrameViolation) => void;
   #stopped = false;
+  #corked = false;
 
   constructor(inner: Duplex, limits: FrameLimits, onViolation: (v: FrameViolation) => void) {
     super({ allowHalfOpen: false });
@@ -149,25 +150,45 @@ export class GuardedStream extends Duplex {
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    this.#corkUntilNextTurn();
     if (this.#inner.write(chunk)) cb();
     else this.#inner.once("drain", () => cb());
   }
 
   override _writev(chunks: Array<{ chunk: Buffer }>, cb: (err?: Error | null) => void): void {
-    this.#inner.cork();
+    this.#corkUntilNextTurn();
     let ok = true;
     for (const c of chunks) ok = this.#inner.write(c.chunk);
-    this.#inner.uncork();
     if (ok) cb();
     else this.#inner.once("drain", () => cb());
   }
 
+  /**
+   * aedes writes each QoS 0 delivery from its own setImmediate, so a subscriber of many topics got
+   * one socket write (a syscall) per message. Holding the socket corked until the next turn of the
+   * event loop sends everything written in this turn's immediates in one writev.
+   */
+  #corkUntilNextTurn(): void {
+    if (this.#corked) return;
+    this.#corked = true;
+    this.#inner.cork();
+    setImmediate(this.#uncork);
+  }
+
+  #uncork = (): void => {
+    if (!this.#corked) return;
+    this.#corked = false;
+    this.#inner.uncork();
+  };
+
   override _final(cb: (err?: Error | null) => void): void {
+    this.#uncork();
     this.#inner.end(cb);
   }
 
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
     this.#stopped = true;
+    this.#uncork(); // a refusal (CONNACK, then destroy) must still reach the client
     if (!this.#inner.destroyed) this.#inner.destroy();
     cb(err);
   }
