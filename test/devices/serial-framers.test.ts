@@ -123,7 +123,7 @@ describe("binary frames", () => {
 
   it("resyncs after garbage, skips bad checksums and impossible lengths, counting each", () => {
     const bad = frame([7, 7]);
-    bad[bad.length - 1] ^= 0xff;
+    bad[bad.length - 1] = bad[bad.length - 1]! ^ 0xff;
     const tooLong = Buffer.from([0xaa, 0x55, 200, 1, 2, 3]);
     const stream = Buffer.concat([Buffer.from([0x00, 0xaa, 0x13, 0x55]), frame([1]), bad, tooLong, frame([2]), Buffer.from([0xaa]), frame([3])]);
     const f = framer();

@@ -21,8 +21,8 @@ export function catalogueProfile(ref: string): SerialProfile {
 }
 
 /** An inline profile, checked like a catalogue one. */
-export function inlineProfile(p: Omit<SerialProfile, "protocol" | "vendor" | "model"> & { model?: string }): SerialProfile {
-  const profile = { vendor: "test", model: p.model ?? "inline", protocol: "serial", ...p } as SerialProfile;
+export function inlineProfile(p: Omit<SerialProfile, "protocol" | "vendor" | "model" | "source"> & { model?: string }): SerialProfile {
+  const profile = { vendor: "test", model: p.model ?? "inline", protocol: "serial", source: "test", ...p } as SerialProfile;
   const problems = checkProfile(profile as DeviceProfile);
   if (problems.length > 0) throw new Error(`inline profile: ${JSON.stringify(problems)}`);
   return profile;
