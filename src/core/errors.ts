@@ -33,6 +33,7 @@ export const ERROR_CODES = {
   LOS_E_DEVICE_NO_VALUE: "The device sent the record without this value (an empty NMEA field, e.g. no GPS fix yet); the point stays bad until the device reports one.",
   LOS_E_DEVICE_CHECKSUM: "A line or frame from the device failed its checksum (NMEA *hh, frame CRC); check wiring, baud rate and noise.",
   LOS_E_DISCOVERY_UNREACHABLE: "Discovery could not reach anything at that address; check the host, port or serial path and the device's power and wiring.",
+  LOS_E_CERT_UNKNOWN: "No certificate with that thumbprint is in the OPC-UA certificate store; run `llmagentos certs list` to see the thumbprints.",
 
   // actuation (one path: capability, lease, envelope, driver, audit)
   LOS_E_WRITE_NOT_PERMITTED: "The caller has no capability to write this point; grant it in the agent or tenant config.",
