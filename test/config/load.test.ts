@@ -221,6 +221,16 @@ describe("loadConfig: profiles", () => {
     expect(p.map((x) => x.path)).toEqual(["devices[0].profile", "devices[1].profile"]);
   });
 
+  it("devices of one profile file share one parsed profile; a bad one is reported for each device", () => {
+    const ok = load(`${baseConfig()}\ndevices:\n${tcpDevice("a", 1)}\n${tcpDevice("b", 2)}\n${tcpDevice("c", 3, 502, "acme/meter")}\n`);
+    expect(ok.devices[0]!.profile).toBe(ok.devices[1]!.profile);
+    expect(ok.devices[2]!.profile).not.toBe(ok.devices[0]!.profile);
+    const bad = join(BAD_PROFILES, "overlap.yaml");
+    const { problems: p } = problems(`${baseConfig()}\ndevices:\n${tcpDevice("d1", 1, 502, bad)}\n${tcpDevice("d2", 2, 502, bad)}\n`);
+    expect(p.map((x) => x.path)).toEqual(["devices[0].profile", "devices[1].profile"]);
+    expect(p[0]!.message).toBe(p[1]!.message);
+  });
+
   it("profilesDir is searched before the built-in devices/ and is relative to the config", () => {
     const text = `${baseConfig()}\ndevices:\n${tcpDevice("d1")}\n`.replace(`profilesDir: ${JSON.stringify(PROFILES)}`, "profilesDir: ./mine");
     const { problems: p } = problems(text);
