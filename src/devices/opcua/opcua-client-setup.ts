@@ -5,9 +5,12 @@
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { MessageSecurityMode, OPCUACertificateManager, OPCUAClient, SecurityPolicy } from "node-opcua";
+import { MessageSecurityMode, OPCUACertificateManager, OPCUAClient, SecurityPolicy, setErrorLogger, setWarningLogger } from "node-opcua";
 import type { Logger } from "../../core/types.js";
-import { OWN_CERTIFICATE } from "./opcua-pki.js";
+import { OWN_CERTIFICATE, thumbprintOf } from "./opcua-pki.js";
+
+/** The gateway's application name: its certificate's application URI is derived from it. */
+export const APPLICATION_NAME = "LLMAgentOS gateway";
 
 // two channels of one gateway must not both generate a key into the same store
 const creating = new Map<string, Promise<void>>();
@@ -31,12 +34,19 @@ export async function ensureOwnCertificate(client: OPCUAClient, root: string, lo
   }
 }
 
-/** `Mode/Policy` of every endpoint the server offers (asked over an unsecured discovery channel). */
-export async function offeredEndpoints(endpoint: string, root: string): Promise<string[]> {
+export interface ServerEndpoints {
+  /** `Mode/Policy` of every endpoint the server offers */
+  offered: string[];
+  /** SHA-1 thumbprint of the server's certificate, lowercase hex */
+  thumbprint: string | undefined;
+}
+
+/** What a server offers, asked over an unsecured discovery channel (for error messages). */
+export async function serverEndpoints(endpoint: string, root: string): Promise<ServerEndpoints> {
   const manager = new OPCUACertificateManager({ rootFolder: root, automaticallyAcceptUnknownCertificate: false, disableFileWatchers: true });
   await manager.initialize();
   const client = OPCUAClient.create({
-    applicationName: "LLMAgentOS gateway",
+    applicationName: APPLICATION_NAME,
     endpointMustExist: false,
     securityMode: MessageSecurityMode.None,
     securityPolicy: SecurityPolicy.None,
@@ -46,10 +56,30 @@ export async function offeredEndpoints(endpoint: string, root: string): Promise<
   try {
     await client.connect(endpoint);
     const endpoints = await client.getEndpoints();
-    const names = endpoints.map((e) => `${MessageSecurityMode[e.securityMode]}/${(e.securityPolicyUri ?? "").split("#")[1] ?? "None"}`);
-    return [...new Set(names)];
+    const offered = endpoints.map((e) => `${MessageSecurityMode[e.securityMode]}/${(e.securityPolicyUri ?? "").split("#")[1] ?? "None"}`);
+    const cert = endpoints.find((e) => e.serverCertificate && e.serverCertificate.length > 0)?.serverCertificate;
+    return { offered: [...new Set(offered)], thumbprint: cert ? thumbprintOf(Buffer.from(cert)) : undefined };
   } finally {
     await client.disconnect().catch(() => {});
     await manager.dispose().catch(() => {});
   }
+}
+
+/** Make the application certificate without connecting anywhere (`llmagentos certs show-own`). */
+export async function createOwnCertificate(root: string, logger: Logger): Promise<void> {
+  const manager = new OPCUACertificateManager({ rootFolder: root, automaticallyAcceptUnknownCertificate: false, disableFileWatchers: true });
+  await manager.initialize();
+  const client = OPCUAClient.create({ applicationName: APPLICATION_NAME, endpointMustExist: false, clientCertificateManager: manager });
+  try {
+    await ensureOwnCertificate(client, root, logger);
+  } finally {
+    await manager.dispose().catch(() => {});
+  }
+}
+
+/** node-opcua prints its warnings on stdout; a command whose stdout is data sends them to stderr. */
+export function opcuaLogsToStderr(): void {
+  const print = (...args: unknown[]) => void process.stderr.write(`${args.map(String).join(" ")}\n`);
+  setWarningLogger(print);
+  setErrorLogger(print);
 }

@@ -93,8 +93,8 @@ export function findCertificate(root: string, thumbprint: string): CertificateIn
   if (want.length < 8) throw new LosError("LOS_E_USAGE", `"${thumbprint}" is not a thumbprint: give at least 8 hex digits (see \`llmagentos certs list\`)`);
   const matches = listCertificates(root).filter((c) => c.state !== "own" && c.thumbprint.startsWith(want));
   const unique = [...new Map(matches.map((c) => [c.thumbprint, c])).values()];
-  if (unique.length === 0) throw new LosError("LOS_E_USAGE", `no trusted or rejected certificate with thumbprint ${want} in ${root}; run \`llmagentos certs list\``);
-  if (unique.length > 1) throw new LosError("LOS_E_USAGE", `thumbprint ${want} is ambiguous (${unique.map((c) => c.thumbprint).join(", ")}); give more digits`);
+  if (unique.length === 0) throw new LosError("LOS_E_CERT_UNKNOWN", `no trusted or rejected certificate with thumbprint ${want} in ${root}; run \`llmagentos certs list\``);
+  if (unique.length > 1) throw new LosError("LOS_E_CERT_UNKNOWN", `thumbprint ${want} is ambiguous (${unique.map((c) => c.thumbprint).join(", ")}); give more digits`);
   return matches.find((c) => c.state === "rejected") ?? matches[0]!;
 }
 

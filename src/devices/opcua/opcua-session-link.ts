@@ -18,13 +18,12 @@ import type { Logger } from "../../core/types.js";
 import type { OpcuaConnection } from "../../config/connection-schema.js";
 import type { DriverError, DriverHealth } from "../driver.js";
 import { translateOpcuaError } from "./opcua-errors.js";
-import { ensureOwnCertificate, offeredEndpoints } from "./opcua-client-setup.js";
-import { pkiRoot, thumbprintOf } from "./opcua-pki.js";
+import { APPLICATION_NAME, ensureOwnCertificate, serverEndpoints } from "./opcua-client-setup.js";
+import { pkiRoot } from "./opcua-pki.js";
 
 export const DEFAULT_TIMEOUT_MS = 5000;
 const DEFAULT_RECONNECT_MIN_MS = 500;
 const DEFAULT_RECONNECT_MAX_MS = 30_000;
-const APPLICATION_NAME = "LLMAgentOS gateway";
 
 export interface SessionEvents {
   /** a new session is open: (re)create subscriptions */
@@ -193,7 +192,7 @@ export class OpcuaSessionLink {
       logger.info({ endpoint: this.endpoint, securityMode, securityPolicy }, "opcua session open");
       for (const l of this.#listeners) l.up(session);
     } catch (err) {
-      const e = await this.#explain(err, client);
+      const e = await this.#explain(err);
       this.#noteError(e);
       logger.warn({ endpoint: this.endpoint, code: e.code, err: e.message }, "opcua connect failed");
       await this.#release();
@@ -202,12 +201,15 @@ export class OpcuaSessionLink {
     }
   }
 
-  async #explain(err: unknown, client: OPCUAClient | undefined): Promise<LosError> {
+  async #explain(err: unknown): Promise<LosError> {
     const raw = err instanceof Error ? err.message : String(err);
-    const serverCert = (client as unknown as { serverCertificate?: Buffer } | undefined)?.serverCertificate;
     const ctx: Parameters<typeof translateOpcuaError>[1] = { endpoint: this.endpoint };
-    if (serverCert && serverCert.length > 0) ctx.thumbprint = thumbprintOf(Buffer.from(serverCert));
-    if (/Cannot find an Endpoint matching/.test(raw)) ctx.offered = await offeredEndpoints(this.endpoint, this.#pki).catch(() => undefined);
+    // the failed client keeps neither: ask the server over a discovery channel
+    if (/Cannot find an Endpoint matching|BadCertificate|Certificate verification failed/i.test(raw)) {
+      const found = await serverEndpoints(this.endpoint, this.#pki).catch(() => undefined);
+      if (found?.thumbprint) ctx.thumbprint = found.thumbprint;
+      if (found) ctx.offered = found.offered;
+    }
     return translateOpcuaError(err, ctx);
   }
 
