@@ -9,6 +9,7 @@ import { cpus, freemem, totalmem, platform, arch, release, loadavg } from "node:
 import { fileURLToPath } from "node:url";
 import { benchBusPublish } from "./bus-bench.js";
 import { benchReaction } from "./reaction.js";
+import { benchSerial } from "./serial.js";
 import { judge, round, type BenchResult } from "./result.js";
 import { benchStartup } from "./startup.js";
 import { benchTelemetryWrites } from "./store-bench.js";
@@ -68,6 +69,19 @@ log("bus micro-benchmark…");
 const bus = await benchBusPublish({ messages: quick ? 20_000 : 50_000, payloadBytes: 200 });
 raw.bus = bus;
 add({ name: "bus publish → TCP subscriber (200 B)", value: bus.msgsPerSec, unit: "msgs/s", note: `${bus.usPerMsg} µs/msg` });
+
+log("serial lines at 115200 baud (pty at the wire limit)…");
+for (const model of ["csv", "gps"] as const) {
+  const serial = await benchSerial({ model, measureMs: quick ? 3000 : 8000 });
+  raw[`serial_${model}`] = serial;
+  add({
+    name: `serial ${model === "csv" ? "CSV" : "NMEA"} lines parsed / wire limit`,
+    value: serial.ratio,
+    unit: "ratio",
+    goal: ">= 0.9",
+    note: `${serial.parsedLinesPerSec} of ${serial.wireLimitLinesPerSec} lines/s (${serial.bytesPerLine} B/line); simulator at rate max sends ${serial.simulatorLinesPerSec}`,
+  });
+}
 
 // table
 const rows = results.map((r) => [r.name, String(r.value), r.unit, r.goal ?? "", r.pass === undefined ? "" : r.pass ? "pass" : "FAIL", r.note ?? ""]);
