@@ -165,7 +165,7 @@ describe("telemetry writer page cache", () => {
     t = tempDir();
     const db = openDatabase(join(t.dir, "history.db"), { synchronous: "NORMAL", autoVacuum: "INCREMENTAL" });
     migrate(db, HISTORY_MIGRATIONS, "history.db");
-    const repo = new TelemetryRepo(db, new ManualClock(0), silentLogger, { flushRows: 100_000 });
+    const repo = new TelemetryRepo(db, new ManualClock(0), silentLogger, { flushRows: 100_000, cacheKiBPerPoint: 8 });
     const cache = () => Number(db.pragma("cache_size", { simple: true }));
     const points = (n: number) => Array.from({ length: n }, (_, i) => num(`d/p${i}`, 1, i));
     repo.append(points(10));
@@ -227,5 +227,23 @@ describe("telemetry writer under a failing disk", () => {
     expect(repo.last("d/a")?.value).toBe(249);
     repo.close();
     db.close();
+  });
+});
+
+describe("telemetry writer page cache default", () => {
+  it("is 2 KiB per known point (one chunk-index leaf per point per flush), at least 2 MiB", () => {
+    const t = tempDir();
+    try {
+      const db = openDatabase(join(t.dir, "history.db"), { synchronous: "NORMAL", autoVacuum: "INCREMENTAL" });
+      migrate(db, HISTORY_MIGRATIONS, "history.db");
+      const repo = new TelemetryRepo(db, new ManualClock(0), silentLogger);
+      repo.append(Array.from({ length: 3000 }, (_, i) => num(`d/p${i}`, 1, i)));
+      repo.flush();
+      expect(repo.cacheKiB).toBe(6000);
+      repo.close();
+      db.close();
+    } finally {
+      t.cleanup();
+    }
   });
 });
