@@ -9,6 +9,7 @@
 import { Command, CommanderError } from "commander";
 import { VERSION } from "../version.js";
 import { auditCommand } from "./commands/audit.js";
+import { browseCommand } from "./commands/browse.js";
 import { certsCommand } from "./commands/certs.js";
 import { demoCommand } from "./commands/demo.js";
 import { historyCommand } from "./commands/history.js";
@@ -27,7 +28,7 @@ const program = new Command("llmagentos")
   .showHelpAfterError("(run with --help for usage)")
   .exitOverride();
 
-for (const add of [startCommand, demoCommand, validateCommand, simCommand, pointsCommand, historyCommand, auditCommand, schemaCommand, scanCommand, certsCommand]) {
+for (const add of [startCommand, demoCommand, validateCommand, simCommand, pointsCommand, historyCommand, auditCommand, schemaCommand, scanCommand, certsCommand, browseCommand]) {
   add(program);
 }
 program.commands.forEach(function exitOverrideAll(cmd: Command) {

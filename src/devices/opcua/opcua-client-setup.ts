@@ -79,7 +79,8 @@ export async function createOwnCertificate(root: string, logger: Logger): Promis
 
 /** node-opcua prints its warnings on stdout; a command whose stdout is data sends them to stderr. */
 export function opcuaLogsToStderr(): void {
-  const print = (...args: unknown[]) => void process.stderr.write(`${args.map(String).join(" ")}\n`);
+  // node-opcua passes a context object first; the text follows
+  const print = (...args: unknown[]) => void process.stderr.write(`${args.filter((a) => typeof a !== "object" || a instanceof Error).map(String).join(" ")}\n`);
   setWarningLogger(print);
   setErrorLogger(print);
 }
