@@ -41,13 +41,15 @@ export function chooseRuntime(root = ROOT) {
 }
 
 /**
- * Keep V8's young generation at its initial size (1 MB semi-spaces) instead of letting it grow to
- * 16 MB semi-spaces: about 8-10 MB less idle RSS for the gateway, for a few percent more scavenges
- * under load (measured in docs/bench.md). A flag of V8, set at run time because `node bin/…` gets no
- * node flags; skipped when LLMAGENTOS_V8_TUNING=0 or when the node flags already size the new space.
+ * V8's young generation. By default the command leaves it to V8 (semi-spaces grow to 16 MB under
+ * load): measured with 100 devices at 21,000 points/s, keeping it at 1 MB
+ * (`--semi-space-growth-factor=1`) cost ≈ 5 µs more CPU per point and ≈ 20 MB more RSS under load
+ * (short-lived readings and requests survive into old space), for ≈ 8–10 MB less RSS idle
+ * (docs/bench.md). LLMAGENTOS_V8_TUNING=1 opts into the small young generation for small, mostly
+ * idle gateways; it is skipped when the node flags already size the new space.
  */
 export function tuneV8() {
-  if (process.env.LLMAGENTOS_V8_TUNING === "0") return false;
+  if (process.env.LLMAGENTOS_V8_TUNING !== "1") return false;
   if (/semi-space/.test(`${process.execArgv.join(" ")} ${process.env.NODE_OPTIONS ?? ""}`)) return false;
   v8.setFlagsFromString("--semi-space-growth-factor=1");
   return true;
