@@ -25,8 +25,8 @@ export const HISTORY_DB = "history.db";
 export const DEFAULT_RETENTION = { maxAgeMs: 30 * 24 * 3600 * 1000, maxBytes: 1024 * 1024 * 1024, intervalMs: 60_000 } as const;
 
 /**
- * history.db: every flush dirties about one index leaf page per point (each point's newest samples
- * sit at the tail of its own key range), so checkpoints should come every few flushes, not after each
+ * history.db: every flush dirties about one chunk-index leaf page per point (each point's newest chunk
+ * sits at the tail of its own key range), so checkpoints should come every few flushes, not after each
  * one: with SQLite's default of 1000 pages a 100-device gateway checkpointed (copy + two fsyncs) at
  * every commit. The page cache follows the number of points (TelemetryWriter). See docs/store.md.
  */
