@@ -178,11 +178,15 @@ export async function startOpcuaSimulator(options: OpcuaSimulatorOptions = {}): 
     certificate ??= certificateInfo(Buffer.from(s.getCertificate()));
   };
 
+  // `running` (server defined) turns false only once the listener is closed
   const stopServer = async (): Promise<void> => {
     const s = server;
-    server = undefined;
     table.detach();
-    if (s) await s.shutdown(0);
+    try {
+      if (s) await s.shutdown(0);
+    } finally {
+      if (server === s) server = undefined;
+    }
   };
 
   try {
@@ -225,6 +229,7 @@ export async function startOpcuaSimulator(options: OpcuaSimulatorOptions = {}): 
   }
 
   let restarting: Promise<void> | undefined;
+  const stopping = new AbortController();
   return {
     endpointUrl: `opc.tcp://${host}:${setup.port}`,
     host,
@@ -252,9 +257,12 @@ export async function startOpcuaSimulator(options: OpcuaSimulatorOptions = {}): 
       const downMs = restartOptions.downMs ?? 0;
       restarting ??= (async () => {
         try {
+          // downtime counts from the restart call, so a test may advance its clock at once
+          const down = downMs > 0 ? sleep(clock, downMs, stopping.signal).catch(() => {}) : undefined;
           await stopServer();
-          if (downMs > 0) await sleep(clock, downMs);
-          if (!closed) await startServer();
+          await down;
+          if (closed) return;
+          await startServer();
           counters.restarts++;
         } finally {
           restarting = undefined;
@@ -269,6 +277,7 @@ export async function startOpcuaSimulator(options: OpcuaSimulatorOptions = {}): 
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
+      stopping.abort();
       for (const loop of loops) if (loop.timer) clock.clearTimeout(loop.timer);
       await restarting?.catch(() => {});
       await stopServer();
