@@ -14,6 +14,7 @@ import { DEFAULT_REFRESH_MS, ExceptionReporter } from "../report-by-exception.js
 import { statusError } from "./opcua-errors.js";
 import { DEFAULT_PUBLISHING_MS, DEFAULT_QUEUE_SIZE, DEFAULT_SAMPLING_MS, PointMonitor, type MonitoredPoint } from "./opcua-monitor.js";
 import type { OpcuaSessionLink, SessionEvents } from "./opcua-session-link.js";
+import { usesNamespaceUri, withNamespaceIndex } from "./opcua-namespaces.js";
 import { fromVariant, toVariant } from "./opcua-values.js";
 
 export const DEFAULT_POLL_MS = 1000;
@@ -42,6 +43,8 @@ export class OpcuaDevice implements AttachedDevice, SessionEvents {
   readonly #refreshMs: number;
   readonly #timers = new Set<TimerHandle>();
   readonly #inFlight = new Set<Promise<void>>();
+  /** node ids as the current session numbers namespaces (nsu= resolved); undefined: not on the server */
+  #nodeIds: (string | undefined)[];
   #unlisten: (() => void) | undefined;
   #running = false;
   #available: boolean | undefined;
@@ -57,6 +60,7 @@ export class OpcuaDevice implements AttachedDevice, SessionEvents {
     this.#refreshMs = d.refreshMs ?? DEFAULT_REFRESH_MS;
     this.#reporter = new ExceptionReporter(this.#ids, this.#defs.map((p) => p.deadband ?? 0), this.#refreshMs);
     this.#lastGood = new Array<Value | undefined>(this.#defs.length).fill(undefined);
+    this.#nodeIds = this.#defs.map((p) => (usesNamespaceUri(p.nodeId) ? undefined : p.nodeId));
     this.#threshold = Math.max(1, o.failuresBeforeUnavailable ?? 3);
     const monitored: MonitoredPoint[] = [];
     this.#subscribed = [];
@@ -100,7 +104,9 @@ export class OpcuaDevice implements AttachedDevice, SessionEvents {
     const def = point as OpcuaPointDef;
     const id = pointId(this.#o.deviceId, def.name);
     const variant = toVariant(def.type, value, id);
-    const status = await this.#o.link.request(`write ${id}`, (s) => s.write({ nodeId: def.nodeId, attributeId: AttributeIds.Value, value: { value: variant } }));
+    const nodeId = this.#nodeIds[this.#defs.findIndex((p) => p.name === def.name)];
+    if (nodeId === undefined) throw new LosError("LOS_E_DEVICE_NODE_UNKNOWN", `${id}: ${def.nodeId} is not resolved on the server (not connected, or no such namespace)`);
+    const status = await this.#o.link.request(`write ${id}`, (s) => s.write({ nodeId, attributeId: AttributeIds.Value, value: { value: variant } }));
     if (status.isGood()) return;
     if (status.name === "BadTypeMismatch") {
       throw new LosError("LOS_E_WRITE_TYPE", `${id}: the server refused a ${def.type} (BadTypeMismatch): the profile's type does not match the node's data type`, {
@@ -126,10 +132,29 @@ export class OpcuaDevice implements AttachedDevice, SessionEvents {
   up(session: ClientSession): void {
     if (!this.#running) return;
     void this.#track(
-      this.#monitor.start(session).catch((err: unknown) => {
+      this.#resolve(session)
+        .then(() => this.#monitor.start(session, this.#nodeIds))
+        .catch((err: unknown) => {
         if (!this.#running || this.#o.link.session !== session) return;
         this.#o.logger.warn({ device: this.#o.deviceId, err: String(err) }, "opcua subscription could not be created");
         this.#o.link.lost(isLosError(err) ? err : new LosError("LOS_E_DEVICE_DISCONNECTED", `${this.#o.deviceId}: subscription failed: ${String(err)}`, { cause: err }));
+      }),
+    );
+  }
+
+  /** Rewrite nsu= node ids for this session; a namespace the server lacks makes its points bad. */
+  async #resolve(session: ClientSession): Promise<void> {
+    if (!this.#defs.some((p) => usesNamespaceUri(p.nodeId))) return;
+    const namespaces = await this.#o.link.request("read NamespaceArray", (s) => s.readNamespaceArray());
+    if (this.#o.link.session !== session) return;
+    this.#emit((out, now, ts) =>
+      this.#defs.forEach((p, i) => {
+        try {
+          this.#nodeIds[i] = withNamespaceIndex(p.nodeId, namespaces);
+        } catch (err) {
+          this.#nodeIds[i] = undefined;
+          this.#reporter.consider(i, null, err as LosError, now, ts, out);
+        }
       }),
     );
   }
@@ -167,11 +192,13 @@ export class OpcuaDevice implements AttachedDevice, SessionEvents {
     }
   }
 
-  async #poll(indexes: readonly number[]): Promise<void> {
+  async #poll(all: readonly number[]): Promise<void> {
     if (!this.#o.link.session) return; // connect attempts count the failures meanwhile
+    const indexes = all.filter((i) => this.#nodeIds[i] !== undefined);
+    if (indexes.length === 0) return;
     try {
       const values = await this.#o.link.request(`read ${this.#o.deviceId}`, (s) =>
-        s.read(indexes.map((i) => ({ nodeId: this.#defs[i]!.nodeId, attributeId: AttributeIds.Value }))),
+        s.read(indexes.map((i) => ({ nodeId: this.#nodeIds[i]!, attributeId: AttributeIds.Value }))),
       );
       if (!this.#running) return;
       this.#stats.cycles++;

@@ -55,7 +55,8 @@ export class PointMonitor {
   readonly #clock: Clock;
   readonly #what: string;
   readonly #byHandle = new Map<number, number>();
-  readonly #byNode = new Map<string, number>();
+  #byNode = new Map<string, number>();
+  #nodeIds: readonly (string | undefined)[] = [];
   readonly #items = new Map<number, ClientMonitoredItemBase>();
   readonly #dead = new Set<number>();
   #subscription: ClientSubscription | undefined;
@@ -68,17 +69,23 @@ export class PointMonitor {
     this.#clock = clock;
     this.#what = what;
     this.#events = events;
-    for (const p of points) this.#byNode.set(resolveNodeId(p.def.nodeId).toString(), p.index);
   }
 
   get size(): number {
     return this.#points.length;
   }
 
-  /** Build the subscription and every item on a fresh session. */
-  async start(session: ClientSession): Promise<void> {
+  /**
+   * Build the subscription and every item on a fresh session. `nodeIds[index]` is each point's node
+   * id as this session numbers namespaces; points without one are left out (their error is known).
+   */
+  async start(session: ClientSession, nodeIds: readonly (string | undefined)[]): Promise<void> {
     this.#forget();
-    if (this.#points.length === 0) return;
+    this.#nodeIds = nodeIds;
+    this.#byNode = new Map();
+    const points = this.#points.filter((p) => nodeIds[p.index] !== undefined);
+    for (const p of points) this.#byNode.set(resolveNodeId(nodeIds[p.index]!).toString(), p.index);
+    if (points.length === 0) return;
     const sub = await session.createSubscription2({
       requestedPublishingInterval: this.#publishingMs,
       // keep-alive every ~10 publishing intervals, lifetime 6 keep-alives
@@ -104,7 +111,7 @@ export class PointMonitor {
     sub.on("status_changed", (status) => {
       if (status.isBad()) dead(`status ${status.name}`);
     });
-    await this.#create(sub, this.#points);
+    await this.#create(sub, points);
   }
 
   /** The session is gone: its subscription went with it. */
@@ -147,7 +154,7 @@ export class PointMonitor {
       for (let at = 0; at < group.length; at += MAX_ITEMS_PER_CALL) {
         const chunk = group.slice(at, at + MAX_ITEMS_PER_CALL);
         const created = await sub.monitorItems(
-          chunk.map((p) => ({ nodeId: p.def.nodeId, attributeId: AttributeIds.Value })),
+          chunk.map((p) => ({ nodeId: this.#nodeIds[p.index]!, attributeId: AttributeIds.Value })),
           params,
           TimestampsToReturn.Neither,
         );
