@@ -3,7 +3,7 @@
  * type (node-opcua wants 64-bit integers as [high, low] 32-bit words); reads turn a Variant's value
  * into a number, boolean or string, or fail with LOS_E_CODEC for what a point cannot carry.
  */
-import { DataType, Variant } from "node-opcua";
+import { DataType, Variant, VariantArrayType } from "node-opcua";
 import { LosError } from "../../core/errors.js";
 import type { Value } from "../../core/types.js";
 import type { OpcuaDataType } from "../../config/opcua-profile-schema.js";
@@ -51,7 +51,8 @@ export function toVariant(type: OpcuaDataType, value: Value, point: string): Var
   const range = INT_RANGE[type]!;
   if (!Number.isInteger(n)) throw fail(`${n} is not an integer`);
   if (n < range[0] || n > range[1]) throw fail(`${n} is outside ${range[0]}..${range[1]}`);
-  if (type === "Int64" || type === "UInt64") return new Variant({ dataType: DataType[type], value: toInt64Words(n) });
+  // an array value is ambiguous for node-opcua: say it is one scalar
+  if (type === "Int64" || type === "UInt64") return new Variant({ dataType: DataType[type], arrayType: VariantArrayType.Scalar, value: toInt64Words(n) });
   return new Variant({ dataType: DataType[type], value: n });
 }
 
