@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { loadConfigValue } from "../../src/config/load.js";
 import { buildGateway } from "../../src/gateway.js";
+import { DEMO_VIEW } from "../../src/cli/demo-config.js";
 import { openStoreReadOnly } from "../../src/store/index.js";
 import type { ModbusSimulator } from "../../simulators/modbus/simulator.js";
 import { gatewayConfigObject, REPO_ROOT, removeDir, startGreenhouse, tempDir, TEST_SCRYPT, waitFor } from "../gateway/helpers.js";
@@ -134,7 +135,7 @@ afterAll(async () => {
 
 const HELP: Record<string, string[]> = {
   start: ["--config", "--duration", "--log-level"],
-  demo: ["--duration", "--speed", "--port", "--data-dir"],
+  demo: ["--site", "--duration", "--speed", "--port", "--data-dir"],
   validate: ["--profile", "--json"],
   "sim modbus": ["--model", "--port", "--rtu", "--units", "--duration"],
   points: ["--json", "--data-dir", "--config"],
@@ -164,18 +165,32 @@ describe.concurrent("llmagentos CLI", { timeout: 60_000 }, () => {
     expect(Number(m![1])).toBeGreaterThan(0);
   });
 
-  it("demo --duration 3s --port 0 exits 0 and leaves history in the data dir", async () => {
+  it("demo --duration 6s --port 0 runs every device family of the site, exits 0 and leaves their history in the data dir", async () => {
     const dir = join(work, "demo-data");
-    const r = await timedCli(["demo", "--duration", "3s", "--port", "0", "--data-dir", dir]);
+    const r = await timedCli(["demo", "--duration", "6s", "--port", "0", "--data-dir", dir]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain("LLMAgentOS demo");
+    expect(r.stdout).toContain("LLMAgentOS demo (full site, 11 devices)");
     const ro = openStoreReadOnly(dir);
     try {
-      expect(ro.telemetry.sampleCount()).toBeGreaterThan(0);
-      expect(ro.telemetry.last("gh2/temperature")?.quality).toBe("good");
+      // one point of every device: Modbus TCP and RTU, OPC-UA, NMEA, command/response and binary frames
+      const shown = ["gh1/temperature", "gh2/temperature", ...Object.entries(DEMO_VIEW).map(([device, points]) => `${device}/${points[0]}`)];
+      const missing = shown.filter((id) => ro.telemetry.last(id)?.quality !== "good");
+      expect(missing, r.stdout).toEqual([]);
     } finally {
       ro.close();
     }
+  });
+
+  it("demo --site greenhouse runs the two zones alone; an unknown site is a usage error", async () => {
+    const dir = join(work, "demo-greenhouse");
+    const [ok, bad] = await Promise.all([
+      timedCli(["demo", "--site", "greenhouse", "--duration", "2s", "--port", "0", "--data-dir", dir]),
+      cli(["demo", "--site", "moon"]),
+    ]);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toContain("LLMAgentOS demo (greenhouse site, 2 devices)");
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("LOS_E_USAGE");
   });
 
   it("--help lists every command; each command's --help names its options; exit 0", async () => {
