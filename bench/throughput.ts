@@ -28,7 +28,7 @@ export interface ThroughputOptions {
   mergeReads?: boolean;
   /** simulator model step (ms): well under pollMs so every poll sees new values */
   simTickMs?: number;
-  /** true: the gateway child opts into the small young generation (LLMAGENTOS_V8_TUNING=1); default false, as the bin runs */
+  /** false: the gateway child runs without the bin's V8 setting (LLMAGENTOS_V8_TUNING=0) */
   v8Tuning?: boolean;
   /** node flags for the gateway child (one with "semi-space" replaces the bin's V8 setting) */
   gatewayNodeArgs?: string[];
@@ -177,7 +177,7 @@ export async function benchThroughput(o: ThroughputOptions = {}): Promise<Throug
   const sim = spawnTsx("bench/sim-process.ts", [String(devices), String(o.simTickMs ?? Math.max(10, Math.floor(pollMs / 4)))]);
   const dir = mkdtempSync(join(tmpdir(), "los-bench-throughput-"));
   let counter: ReturnType<typeof spawnTsx> | undefined;
-  const gw = spawnGateway(o.gatewayNodeArgs ?? [], o.v8Tuning ?? false);
+  const gw = spawnGateway(o.gatewayNodeArgs ?? [], o.v8Tuning ?? true);
   try {
     await gw.next(60_000);
     const { ports } = await sim.next<{ ports: number[] }>(60_000);
@@ -257,14 +257,14 @@ export async function benchThroughput(o: ThroughputOptions = {}): Promise<Throug
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  // throughput.ts [merged|per-point] [ms] [--v8-tuning] [--poll=<ms>] [<node flag for the gateway child>…]
+  // throughput.ts [merged|per-point] [ms] [--no-v8-tuning] [--poll=<ms>] [<node flag for the gateway child>…]
   const args = process.argv.slice(2);
   const plain = args.filter((a) => !a.startsWith("--"));
   const mergeReads = plain[0] !== "per-point";
   const measureMs = Number(plain[1] ?? 15_000);
   const poll = args.find((a) => a.startsWith("--poll="));
-  const gatewayNodeArgs = args.filter((a) => a.startsWith("--") && a !== "--v8-tuning" && a !== "--no-v8-tuning" && a !== poll);
-  const v8Tuning = args.includes("--v8-tuning");
+  const gatewayNodeArgs = args.filter((a) => a.startsWith("--") && a !== "--no-v8-tuning" && a !== poll);
+  const v8Tuning = !args.includes("--no-v8-tuning");
   const pollMs = poll ? Number(poll.slice("--poll=".length)) : undefined;
   console.log(JSON.stringify(await benchThroughput({ mergeReads, measureMs, v8Tuning, gatewayNodeArgs, ...(pollMs ? { pollMs } : {}) }), null, 2));
 }

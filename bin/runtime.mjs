@@ -40,17 +40,23 @@ export function chooseRuntime(root = ROOT) {
   return distIsFresh(root) ? "dist" : "tsx";
 }
 
+/** How long the young generation is held at its initial size after start (ms). */
+export const STARTUP_YOUNG_GEN_MS = 3000;
+
 /**
- * V8's young generation. By default the command leaves it to V8 (semi-spaces grow to 16 MB under
- * load): measured with 100 devices at 21,000 points/s, keeping it at 1 MB
- * (`--semi-space-growth-factor=1`) cost ≈ 5 µs more CPU per point and ≈ 20 MB more RSS under load
- * (short-lived readings and requests survive into old space), for ≈ 8–10 MB less RSS idle
- * (docs/bench.md). LLMAGENTOS_V8_TUNING=1 opts into the small young generation for small, mostly
- * idle gateways; it is skipped when the node flags already size the new space.
+ * V8's young generation, in two phases. During start-up (importing modules, loading the config,
+ * building the gateway) a burst of short-lived garbage would grow the semi-spaces from 1 to 16 MB for
+ * good: ≈ 8–10 MB of idle RSS. So the growth factor is 1 for the first STARTUP_YOUNG_GEN_MS, then
+ * back to V8's default (2), so that a loaded gateway still grows its young generation: held at 1 MB
+ * under load, short-lived readings and requests survived into old space, ≈ +5 µs CPU per point and
+ * ≈ +20 MB RSS at 21,000 points/s (docs/bench.md). V8 reads the factor each time it grows the new
+ * space, so changing it at run time takes effect. LLMAGENTOS_V8_TUNING=0 leaves V8 alone; so do node
+ * flags that size the new space.
  */
-export function tuneV8() {
-  if (process.env.LLMAGENTOS_V8_TUNING !== "1") return false;
+export function tuneV8(startupMs = STARTUP_YOUNG_GEN_MS) {
+  if (process.env.LLMAGENTOS_V8_TUNING === "0") return false;
   if (/semi-space/.test(`${process.execArgv.join(" ")} ${process.env.NODE_OPTIONS ?? ""}`)) return false;
   v8.setFlagsFromString("--semi-space-growth-factor=1");
+  setTimeout(() => v8.setFlagsFromString("--semi-space-growth-factor=2"), startupMs).unref();
   return true;
 }
