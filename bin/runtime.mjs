@@ -4,6 +4,7 @@
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath, URL } from "node:url";
+import { setTimeout } from "node:timers";
 import v8 from "node:v8";
 
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
