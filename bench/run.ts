@@ -8,6 +8,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, freemem, totalmem, platform, arch, release, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { benchBusPublish } from "./bus-bench.js";
+import { benchOpcua } from "./opcua.js";
 import { benchReaction } from "./reaction.js";
 import { benchSerial } from "./serial.js";
 import { judge, round, type BenchResult } from "./result.js";
@@ -82,6 +83,14 @@ for (const model of ["csv", "gps"] as const) {
     note: `${serial.parsedLinesPerSec} of ${serial.wireLimitLinesPerSec} lines/s (${serial.bytesPerLine} B/line); simulator at rate max sends ${serial.simulatorLinesPerSec}`,
   });
 }
+
+log("OPC-UA (signals simulator in a child: notifications, connection RSS, server restarts)…");
+const opcua = await benchOpcua(quick ? { warmupMs: 2000, measureMs: 5000, restarts: 2 } : {});
+raw.opcua = opcua;
+add({ name: "OPC-UA notifications/s (to history and bus)", value: opcua.notificationsPerSec, unit: "notif/s", goal: ">= 10000", note: `offered ${opcua.offeredPerSec}; history ${opcua.historyWrittenPerSec}/s, MQTT ${opcua.mqttPointsPerSec} points/s` });
+add({ name: "OPC-UA gateway CPU per notification", value: opcua.cpuUsPerNotification, unit: "µs/notif", note: `${opcua.cpuCores} core` });
+add({ name: "OPC-UA connection RSS (one device − none)", value: opcua.connectionRssMB, unit: "MB", note: `${opcua.rssNoDevicesMB} → ${opcua.rssOneDeviceMB} MB; node-opcua import alone ${opcua.nodeOpcuaLoadRssMB} MB` });
+add({ name: "OPC-UA server restart → data flowing (median)", value: opcua.restartToDataMedianMs, unit: "ms", goal: "< 5000", note: `runs ${opcua.restartToDataMs.join(", ")} ms; server down ${opcua.serverDownMs.join(", ")} ms` });
 
 // table
 const rows = results.map((r) => [r.name, String(r.value), r.unit, r.goal ?? "", r.pass === undefined ? "" : r.pass ? "pass" : "FAIL", r.note ?? ""]);
