@@ -41,6 +41,8 @@ export interface CommandDeviceOptions {
   logger: Logger;
   sink: DeviceSink;
   counters: () => SerialCounters;
+  /** the port's state when the device starts: undefined while open or the first open is pending */
+  portError: () => LosError | undefined;
 }
 
 export class CommandDevice implements AttachedDevice {
@@ -90,6 +92,8 @@ export class CommandDevice implements AttachedDevice {
     this.#running = true;
     this.#startedAt = this.#o.clock.monotonic();
     for (const g of this.#groups) g.nextDue = this.#startedAt;
+    const err = this.#o.portError();
+    if (err) this.#unavailable(err);
     this.#schedule();
   }
 

@@ -34,6 +34,8 @@ export interface CommandTransportOptions {
   maxQueued?: number;
   write: (bytes: Buffer) => Promise<void>;
   connected: () => boolean;
+  /** why the port is not open (missing, busy, lost), for requests refused meanwhile */
+  portError?: () => LosError | undefined;
   /** every failed request, for the port's health */
   onError?: (err: LosError) => void;
 }
@@ -86,7 +88,7 @@ export class CommandTransport {
   }
 
   async #send(r: CommandRequest): Promise<string> {
-    if (!this.#o.connected()) throw this.#fail(new LosError("LOS_E_DEVICE_DISCONNECTED", "the serial port is not open"));
+    if (!this.#o.connected()) throw this.#fail(this.#o.portError?.() ?? new LosError("LOS_E_DEVICE_DISCONNECTED", "the serial port is not open"));
     const clock = this.#o.clock;
     const started = clock.monotonic();
     this.requests++;
@@ -100,16 +102,17 @@ export class CommandTransport {
       timer.unref?.();
       this.#pending = { prefix: r.prefix, resolve, reject, timer };
     });
-    // the answer may fail (timeout, port gone) while the write is still under way
-    answer.catch(() => undefined);
+    // never wait on the write itself: a port pulled mid-write may never call back, while the
+    // answer always settles (answer, timeout, or portDown)
+    const mine = this.#pending;
+    this.#o.write(Buffer.from(r.text + this.#o.eol, "latin1")).catch((err: unknown) => {
+      if (this.#pending === mine) this.portDown(err instanceof LosError ? err : new LosError("LOS_E_DEVICE_DISCONNECTED", String(err), { cause: err }));
+    });
     try {
-      await this.#o.write(Buffer.from(r.text + this.#o.eol, "latin1"));
       const text = await answer;
       this.latencyMs = clock.monotonic() - started;
       return text;
     } catch (err) {
-      // a failed write leaves the answer promise pending with its timer: settle it now
-      this.portDown(err instanceof LosError ? err : new LosError("LOS_E_DEVICE_DISCONNECTED", String(err), { cause: err }));
       throw this.#fail(err instanceof LosError ? err : new LosError("LOS_E_DEVICE_DISCONNECTED", String(err), { cause: err }));
     }
   }

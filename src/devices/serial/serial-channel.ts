@@ -89,6 +89,7 @@ export class SerialChannel implements DeviceChannel {
         logger: this.#ctx.logger.child({ device: device.id }),
         sink,
         counters,
+        portError: () => this.#portError,
       });
       this.#commands.push(d);
       return d;
@@ -166,6 +167,7 @@ export class SerialChannel implements DeviceChannel {
       maxQueued: this.#ctx.maxQueued,
       write: (bytes) => this.#link.write(bytes),
       connected: () => this.#link.connected,
+      portError: () => this.#portError,
       onError: (err) => this.#problem(err.code, err.message),
     });
     return this.#transport;

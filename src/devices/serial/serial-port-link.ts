@@ -5,6 +5,7 @@
  * exponential backoff and jitter (reconnectMinMs..reconnectMaxMs). Nothing here throws from a timer
  * or an event: failures are reported through `events`.
  */
+import { realpath } from "node:fs/promises";
 import { SerialPort } from "serialport";
 import type { Clock, TimerHandle } from "../../core/clock.js";
 import { LosError } from "../../core/errors.js";
@@ -14,6 +15,8 @@ import { translateSerialError } from "./serial-errors.js";
 
 export const DEFAULT_RECONNECT_MIN_MS = 250;
 export const DEFAULT_RECONNECT_MAX_MS = 30_000;
+/** How often an open port's path is checked: a vanished device node is not always reported as a close. */
+export const PATH_CHECK_MS = 1000;
 
 export interface SerialLinkEvents {
   up(): void;
@@ -43,6 +46,7 @@ export class SerialPortLink {
   #port: SerialPort | undefined;
   #connecting: Promise<void> | undefined;
   #timer: TimerHandle | undefined;
+  #watch: TimerHandle | undefined;
   #attempt = 0;
   #closed = false;
   #everUp = false;
@@ -85,6 +89,8 @@ export class SerialPortLink {
     this.#closed = true;
     if (this.#timer) this.#clock.clearTimeout(this.#timer);
     this.#timer = undefined;
+    if (this.#watch) this.#clock.clearTimeout(this.#watch);
+    this.#watch = undefined;
     if (this.#connecting) await this.#connecting.catch(() => undefined);
     const port = this.#port;
     this.#port = undefined;
@@ -93,6 +99,7 @@ export class SerialPortLink {
 
   async #openOnce(): Promise<void> {
     const c = this.#conn;
+    const device = await realpath(c.path).catch(() => undefined);
     const port = new SerialPort({
       path: c.path,
       baudRate: c.baudRate ?? 9600,
@@ -130,11 +137,43 @@ export class SerialPortLink {
     this.#everUp = true;
     this.#log.info({ path: c.path }, "serial port open");
     this.#events.up();
+    if (device !== undefined) this.#watchPath(port, device);
+  }
+
+  /**
+   * While `port` is open, check that its path still leads to the device node opened: an adapter
+   * pulled (or a pty pair torn down and made again under the same link) ends the port even when
+   * the binding reports no close.
+   */
+  #watchPath(port: SerialPort, device: string): void {
+    const check = (): void => {
+      if (this.#closed || this.#port !== port) return;
+      this.#watch = undefined;
+      realpath(this.#conn.path)
+        .then(
+          (now) => now === device,
+          () => false,
+        )
+        .then((same) => {
+          if (this.#port !== port) return;
+          if (same) {
+            this.#watch = this.#clock.setTimeout(check, PATH_CHECK_MS);
+            this.#watch.unref?.();
+          } else {
+            this.#lost(port, new LosError("LOS_E_SERIAL_PORT_MISSING", `serial port ${this.#conn.path} is gone`, { details: { path: this.#conn.path } }));
+          }
+        })
+        .catch((err: unknown) => this.#log.error({ err: String(err) }, "serial path check failed unexpectedly"));
+    };
+    this.#watch = this.#clock.setTimeout(check, PATH_CHECK_MS);
+    this.#watch.unref?.();
   }
 
   #lost(port: SerialPort, err: LosError): void {
     if (this.#port !== port) return;
     this.#port = undefined;
+    if (this.#watch) this.#clock.clearTimeout(this.#watch);
+    this.#watch = undefined;
     this.#log.warn({ code: err.code, err: err.message }, "serial port lost");
     this.#events.lost(err);
     void release(port);
