@@ -1,7 +1,8 @@
 /**
  * Child process of the OPC-UA bench: the OPC-UA simulator with the "signals" model (N Double
  * variables that all change every `changeEveryMs`), so its CPU is never counted in the gateway's.
- * Prints `{"endpoint": …}` on one stdout line; answers the line `restart` on stdin with
+ * Prints `{"endpoint": …}` on one stdout line; answers `mark` with `{"steps": n}` (signal changes
+ * made so far, each changing all N); answers the line `restart` on stdin with
  * `{"restartBegin": <epoch ms>}` and, once the server is up again, `{"restartEnd": <epoch ms>}`.
  * Runs until stdin closes. Usage: node --import tsx bench/opcua-sim-process.ts <count> <changeEveryMs>
  */
@@ -15,6 +16,7 @@ const say = (v: unknown) => process.stdout.write(`${JSON.stringify(v)}\n`);
 say({ endpoint: sim.endpointUrl });
 
 createInterface({ input: process.stdin }).on("line", (line) => {
+  if (line.trim() === "mark") return say({ steps: sim.signals!.steps });
   if (line.trim() !== "restart") return;
   say({ restartBegin: Date.now() });
   sim.restart().then(

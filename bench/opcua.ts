@@ -42,7 +42,10 @@ interface Mark {
 export interface OpcuaBenchReport {
   signals: number;
   changeEveryMs: number;
+  /** nominal: signals × 1000 / changeEveryMs */
   offeredPerSec: number;
+  /** what the simulator actually changed in the window (its timer slips under load) */
+  changedPerSec: number;
   seconds: number;
   notificationsPerSec: number;
   readingsPerSec: number;
@@ -153,10 +156,12 @@ export async function benchOpcua(o: OpcuaBenchOptions = {}): Promise<OpcuaBenchR
     await until(gw, (m) => m.dev.pointsRead >= signals, 60_000, 100);
     await sleep(warmupMs);
     counter.send("mark");
-    const [m0, q0] = [await ask<Mark>(gw, { cmd: "mark" }), await counter.next<{ points: number }>()];
+    sim.send("mark");
+    const [m0, q0, p0] = [await ask<Mark>(gw, { cmd: "mark" }), await counter.next<{ points: number }>(), await sim.next<{ steps: number }>()];
     await sleep(measureMs);
     counter.send("mark");
-    const [m1, q1] = [await ask<Mark>(gw, { cmd: "mark" }), await counter.next<{ points: number }>()];
+    sim.send("mark");
+    const [m1, q1, p1] = [await ask<Mark>(gw, { cmd: "mark" }), await counter.next<{ points: number }>(), await sim.next<{ steps: number }>()];
     const s = (m1.t - m0.t) / 1000;
     const notifications = m1.dev.pointsRead - m0.dev.pointsRead;
     const cpuUs = m1.cpu.user + m1.cpu.system - (m0.cpu.user + m0.cpu.system);
@@ -181,6 +186,7 @@ export async function benchOpcua(o: OpcuaBenchOptions = {}): Promise<OpcuaBenchR
       signals,
       changeEveryMs,
       offeredPerSec: round((signals * 1000) / changeEveryMs, 0),
+      changedPerSec: round(((p1.steps - p0.steps) * signals) / s, 0),
       seconds: round(s, 1),
       notificationsPerSec: round(notifications / s, 0),
       readingsPerSec: round((m1.dev.readingsEmitted - m0.dev.readingsEmitted) / s, 0),
