@@ -103,8 +103,8 @@ describe("browse opcua", () => {
     expect(run.stdout).toContain("protocol: opcua");
     expect(run.stderr).toMatch(/\d+ nodes, 16 variables/);
     expect(run.stderr).toContain("does not load until every `envelope: FILL_IN` is replaced");
-    const down = await cli(["browse", "opcua", "opc.tcp://127.0.0.1:1"]);
+    const down = await cli(["browse", "opcua", "opc.tcp://127.0.0.1:1", "--data-dir", dataDir]);
     expect(down.code).toBe(5);
     expect(down.stderr).toContain("error LOS_E_DISCOVERY_UNREACHABLE");
-  });
+  }, 60_000);
 });

@@ -88,7 +88,7 @@ describe("OPC-UA security and identities", () => {
     await waitFor(() => gateway.live.get("sign/level")?.quality === "good", { what: "sign/level after trust" });
     expect(gateway.live.get("enc/level")!.value as number).toBeCloseTo(2, 1);
     expect(health("enc")).toMatchObject({ available: true, connected: true });
-  });
+  }, 60_000);
 
   it("a wrong password is LOS_E_DEVICE_AUTH and makes only that device unavailable", async () => {
     await waitFor(() => health("wrong").available === false, { what: "wrong unavailable" });
