@@ -14,14 +14,23 @@ function opcuaConnection(c: Connection): OpcuaConnection {
   return c;
 }
 
+/** The connection settings as one comparable string (keys sorted). */
+function settings(c: OpcuaConnection): string {
+  const sorted = (v: unknown): unknown =>
+    v && typeof v === "object" ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)).map(([k, x]) => [k, sorted(x)])) : v;
+  return JSON.stringify(sorted(c));
+}
+
 class OpcuaChannel implements DeviceChannel {
   readonly key: string;
   readonly #link: OpcuaSessionLink;
   readonly #context: ProtocolContext;
+  readonly #settings: string;
 
   constructor(connection: OpcuaConnection, context: ProtocolContext) {
     this.#context = context;
     this.key = connection.endpoint;
+    this.#settings = settings(connection);
     const identity = resolveIdentity(connection, { env: context.env, ...(context.dataDir ? { dataDir: context.dataDir } : {}) });
     this.#link = new OpcuaSessionLink({
       connection,
@@ -36,6 +45,14 @@ class OpcuaChannel implements DeviceChannel {
   attach(device: ResolvedDevice, sink: DeviceSink): AttachedDevice {
     if (device.profile.protocol !== "opcua") {
       throw new LosError("LOS_E_CONFIG_INVALID", `device ${device.id}: a ${device.profile.protocol} profile on an OPC-UA connection`);
+    }
+    // one session per endpoint: a second security or identity on it would be silently ignored
+    if (settings(opcuaConnection(device.connection)) !== this.#settings) {
+      throw new LosError(
+        "LOS_E_CONFIG_INVALID",
+        `device ${device.id}: devices on ${this.key} share one OPC-UA session, so their connection settings must be the same; use a different endpoint URL (e.g. with a path) for another identity or security`,
+        { details: { device: device.id, endpoint: this.key } },
+      );
     }
     const c = this.#context;
     return new OpcuaDevice({
