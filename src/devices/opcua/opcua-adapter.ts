@@ -5,6 +5,7 @@
 import { LosError } from "../../core/errors.js";
 import type { Connection, OpcuaConnection } from "../../config/connection-schema.js";
 import type { AttachedDevice, DeviceChannel, DeviceSink, ProtocolAdapter, ProtocolContext, ResolvedDevice } from "../protocol.js";
+import { opcuaLogsTo } from "./opcua-client-setup.js";
 import { OpcuaDevice } from "./opcua-device.js";
 import { resolveIdentity } from "./opcua-identity.js";
 import { OpcuaSessionLink } from "./opcua-session-link.js";
@@ -31,6 +32,7 @@ class OpcuaChannel implements DeviceChannel {
     this.#context = context;
     this.key = connection.endpoint;
     this.#settings = settings(connection);
+    opcuaLogsTo(context.logger);
     const identity = resolveIdentity(connection, { env: context.env, ...(context.dataDir ? { dataDir: context.dataDir } : {}) });
     this.#link = new OpcuaSessionLink({
       connection,

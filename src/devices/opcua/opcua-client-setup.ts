@@ -84,3 +84,14 @@ export function opcuaLogsToStderr(): void {
   setWarningLogger(print);
   setErrorLogger(print);
 }
+
+/**
+ * Into the gateway's log instead of stdout: node-opcua's warnings at debug level (our coded errors
+ * already say what went wrong), its errors at warn. The setting is per process, so the last
+ * gateway built in a process gets them.
+ */
+export function opcuaLogsTo(logger: Logger): void {
+  const text = (args: unknown[]) => args.filter((a) => typeof a !== "object" || a instanceof Error).map(String).join(" ").trim();
+  setWarningLogger((...args: unknown[]) => logger.debug({ source: "node-opcua" }, text(args)));
+  setErrorLogger((...args: unknown[]) => logger.warn({ source: "node-opcua" }, text(args)));
+}
