@@ -3,7 +3,6 @@
  * repository root. Exit codes, help texts, validation messages, the read-only data commands on a
  * data dir written by a real gateway run, and short timed runs of start, sim and demo.
  */
-import { spawn } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -13,13 +12,10 @@ import { buildGateway } from "../../src/gateway.js";
 import { DEMO_VIEW } from "../../src/cli/demo-config.js";
 import { openStoreReadOnly } from "../../src/store/index.js";
 import type { ModbusSimulator } from "../../simulators/modbus/simulator.js";
-import { gatewayConfigObject, REPO_ROOT, removeDir, startGreenhouse, tempDir, TEST_SCRYPT, waitFor } from "../gateway/helpers.js";
+import { runCli, type CliRun } from "./run-cli.js";
+import { gatewayConfigObject, removeDir, startGreenhouse, tempDir, TEST_SCRYPT, waitFor } from "../gateway/helpers.js";
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Run = CliRun;
 
 /**
  * Each child spends about a CPU-second starting (tsx): at most MAX_CHILDREN short commands run at
@@ -47,24 +43,9 @@ function cli(args: string[], timeoutMs = 30_000): Promise<Run> {
 
 /** A run that mostly waits (--duration): started at once, outside the slots. */
 function timedCli(args: string[]): Promise<Run> {
-  return runCli(args, 30_000);
+  return runCli(args, 90_000);
 }
 
-function runCli(args: string[], timeoutMs: number): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["bin/llmagentos.mjs", ...args], { cwd: REPO_ROOT, env: { ...process.env, NO_COLOR: "1" } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 let work: string;
 let sim: ModbusSimulator;
@@ -144,7 +125,7 @@ const HELP: Record<string, string[]> = {
   schema: ["--out"],
 };
 
-describe.concurrent("llmagentos CLI", { timeout: 60_000 }, () => {
+describe.concurrent("llmagentos CLI", { timeout: 120_000 }, () => {
   it("start --duration runs the gateway on the config and shuts down cleanly", async () => {
     const r = await timedCli(["start", "--config", goodConfig, "--duration", "2s"]);
     expect(r.code, r.stderr).toBe(0);

@@ -3,7 +3,6 @@
  * profile simulator over TCP: draft profiles on stdout that load, progress on stderr, JSON with
  * --json, exit 5 with LOS_E_DISCOVERY_UNREACHABLE when nothing listens, exit 2 on bad options.
  */
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -13,29 +12,9 @@ import { parseAllDocuments } from "yaml";
 import { ManualClock } from "../../src/core/clock.js";
 import { BUILTIN_PROFILES_DIR, loadProfileFile } from "../../src/config/profile-load.js";
 import { startModbusSimulator, type ModbusSimulator } from "../../simulators/modbus/simulator.js";
-import { REPO_ROOT } from "../gateway/helpers.js";
+import { runCli } from "./run-cli.js";
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["bin/llmagentos.mjs", ...args], { cwd: REPO_ROOT, env: { ...process.env, NO_COLOR: "1" } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const cli = (args: string[]) => runCli(args);
 
 let sim: ModbusSimulator;
 const tmp = mkdtempSync(join(tmpdir(), "los-scan-cli-"));
