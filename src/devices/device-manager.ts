@@ -7,7 +7,7 @@
  */
 import { setMaxListeners } from "node:events";
 import { systemClock, type Clock } from "../core/clock.js";
-import { LosError, isLosError } from "../core/errors.js";
+import { LosError, isLosError, type ErrorCode } from "../core/errors.js";
 import { pointId, silentLogger, type Logger, type Reading, type Value } from "../core/types.js";
 import { CONNECTION_PROTOCOL, connectionKey } from "../config/connection-schema.js";
 import { valueKind } from "../config/point-kind.js";
@@ -100,6 +100,9 @@ interface DeviceEntry {
   attached: AttachedDevice;
   defs: Map<string, PointDef>;
 }
+
+/** Write errors that already say what is wrong with the request; other device errors become LOS_E_WRITE_FAILED. */
+const PASS_THROUGH: readonly ErrorCode[] = ["LOS_E_CODEC", "LOS_E_DRIVER_CLOSED", "LOS_E_WRITE_READ_ONLY", "LOS_E_WRITE_TYPE"];
 
 const DEFAULT_ADAPTERS: AdapterSet = new Map([["modbus", modbusAdapter]]);
 
@@ -202,7 +205,7 @@ export function createDeviceManager(options: DeviceManagerOptions): DeviceManage
       try {
         await e.attached.write(p, value);
       } catch (err) {
-        if (isLosError(err, "LOS_E_CODEC") || isLosError(err, "LOS_E_DRIVER_CLOSED") || isLosError(err, "LOS_E_WRITE_READ_ONLY")) throw err;
+        if (PASS_THROUGH.some((code) => isLosError(err, code))) throw err;
         const code = isLosError(err) ? err.code : "LOS_E_INTERNAL";
         throw new LosError("LOS_E_WRITE_FAILED", `${id} not written: ${code}: ${err instanceof Error ? err.message : String(err)}`, {
           cause: err,

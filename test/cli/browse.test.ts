@@ -4,7 +4,6 @@
  * refuses to load until the envelopes are filled in and loads once they are; the command prints
  * tree and draft, and an unreachable endpoint exits 5 with LOS_E_DISCOVERY_UNREACHABLE.
  */
-import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -12,23 +11,10 @@ import { loadProfileFile } from "../../src/config/profile-load.js";
 import { browseOpcua, type BrowseResult } from "../../src/devices/discovery/opcua-browse.js";
 import { draftOpcuaProfileYaml, formatTree } from "../../src/devices/discovery/opcua-browse-draft.js";
 import { startOpcuaSimulator, type OpcuaSimulator } from "../../simulators/opcua/simulator.js";
-import { REPO_ROOT, removeDir, tempDir } from "../gateway/helpers.js";
+import { removeDir, tempDir } from "../gateway/helpers.js";
+import { runCli } from "./run-cli.js";
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["bin/llmagentos.mjs", ...args], { cwd: REPO_ROOT, env: { ...process.env, NO_COLOR: "1" } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const cli = (args: string[]) => runCli(args, 60_000);
 
 let sim: OpcuaSimulator;
 let dataDir: string;

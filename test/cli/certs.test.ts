@@ -4,30 +4,16 @@
  * thumbprints, trust and reject move a server certificate between the folders, and an unknown
  * thumbprint is a coded error. A "server" certificate is a copy of a second store's own certificate.
  */
-import { spawn } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { silentLogger } from "../../src/core/types.js";
 import { createOwnCertificate } from "../../src/devices/opcua/opcua-client-setup.js";
 import { listCertificates, pkiRoot } from "../../src/devices/opcua/opcua-pki.js";
-import { REPO_ROOT, removeDir, tempDir } from "../gateway/helpers.js";
+import { removeDir, tempDir } from "../gateway/helpers.js";
+import { runCli } from "./run-cli.js";
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["bin/llmagentos.mjs", ...args], { cwd: REPO_ROOT, env: { ...process.env, NO_COLOR: "1" } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const cli = (args: string[]) => runCli(args, 60_000);
 
 let dataDir: string;
 let otherDir: string;

@@ -7,14 +7,14 @@
  * Devices on one endpoint share one session, so each device here reaches the same server through
  * its own endpoint URL (a different path: the server ignores it, the gateway keys on it).
  */
-import { spawn } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Gateway } from "../../src/gateway.js";
 import { startOpcuaSimulator, type OpcuaSimulator } from "../../simulators/opcua/simulator.js";
-import { REPO_ROOT, removeDir, tempDir, waitFor } from "./helpers.js";
+import { removeDir, tempDir, waitFor } from "./helpers.js";
 import { opcuaConnection, startOpcuaGateway, testProfile } from "./opcua-harness.js";
+import { runCli } from "../cli/run-cli.js";
 
 let sim: OpcuaSimulator;
 let gateway: Gateway;
@@ -23,21 +23,7 @@ const ENV = { OPCUA_PW: "s3cret", OPCUA_BAD: "guess" };
 const profile = testProfile("tank-level", [{ name: "level", nodeId: "ns=1;s=Tank.Level", type: "Double", unit: "m" }]);
 const user = (passwordEnv: string) => ({ identity: { type: "username", username: "operator", passwordEnv } });
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["bin/llmagentos.mjs", ...args], { cwd: REPO_ROOT, env: { ...process.env, NO_COLOR: "1" } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const cli = (args: string[]) => runCli(args, 30_000);
 
 beforeAll(async () => {
   sim = await startOpcuaSimulator({ users: { operator: "s3cret" }, allowAnonymous: false, autoAcceptCertificates: true, tickMs: 100, waterTank: { levelM: 2 } });
