@@ -60,6 +60,8 @@ export class ModbusDriver implements Driver {
   #failures = 0;
   #lastError: DriverError | undefined;
   #latencyMs: number | undefined;
+  /** TCP with maxInFlight > 1: requests issued in one turn share one socket write */
+  #cork: boolean;
 
   constructor(options: ModbusDriverOptions) {
     const c = options.connection;
@@ -90,9 +92,11 @@ export class ModbusDriver implements Driver {
         },
       },
     });
+    const maxInFlight = c.type === "modbus-tcp" ? (c.maxInFlight ?? 1) : 1;
+    this.#cork = maxInFlight > 1;
     this.#queue = new RequestQueue({
       clock: this.#clock,
-      maxInFlight: c.type === "modbus-tcp" ? (c.maxInFlight ?? 1) : 1,
+      maxInFlight,
       interFrameDelayMs: defaultInterFrameDelay(c),
       maxQueued: options.maxQueued,
     });
@@ -268,6 +272,7 @@ export class ModbusDriver implements Driver {
       );
       guard.unref?.();
       this.#inFlight.add(finish);
+      if (this.#cork) link.corkUntilLater();
       try {
         call(client, onAnswer);
       } catch (err) {

@@ -20,7 +20,12 @@ export const DEFAULT_RECONNECT_MAX_MS = 30_000;
 /** The parts of modbus-serial's internals we touch, all optional and guarded. */
 export interface PortInternals {
   _port?: {
-    _client?: { on?: (ev: string, fn: (...a: unknown[]) => void) => void; removeAllListeners?: () => void };
+    _client?: {
+      on?: (ev: string, fn: (...a: unknown[]) => void) => void;
+      removeAllListeners?: () => void;
+      cork?: () => void;
+      uncork?: () => void;
+    };
     _buffer?: Buffer;
     _transactionIdWrite?: number;
     on?: (ev: string, fn: (...a: unknown[]) => void) => void;
@@ -66,6 +71,9 @@ export class ModbusLink {
   #reconnects = 0;
   #everConnected = false;
   #rxBytes = 0;
+  /** the socket held corked until the check phase of this event-loop turn, and the timer that uncorks it */
+  #corked: { uncork?: () => void } | undefined;
+  #uncorkTimer: ReturnType<typeof setImmediate> | undefined;
 
   constructor(o: ModbusLinkOptions) {
     this.#conn = o.connection;
@@ -103,6 +111,34 @@ export class ModbusLink {
     return this.#attempt;
   }
 
+  /**
+   * TCP only: hold the socket's writes until later in this event-loop turn, so requests issued
+   * together leave in one write syscall. modbus-serial's TcpPort writes each request from a promise
+   * reaction (after its previous write settled), which runs after a process.nextTick queued from a
+   * timer callback; setImmediate runs after all of them. The socket is uncorked then, or at once
+   * when the link is lost or closed — never left corked.
+   */
+  corkUntilLater(): void {
+    if (this.#corked || this.#conn.type !== "modbus-tcp") return;
+    const socket = (this.#client as unknown as PortInternals | undefined)?._port?._client;
+    if (!socket?.cork || !socket.uncork) return;
+    socket.cork();
+    this.#corked = socket;
+    this.#uncorkTimer = setImmediate(this.#uncork);
+  }
+
+  readonly #uncork = (): void => {
+    const socket = this.#corked;
+    this.#corked = undefined;
+    if (this.#uncorkTimer) clearImmediate(this.#uncorkTimer);
+    this.#uncorkTimer = undefined;
+    try {
+      socket?.uncork?.();
+    } catch (err) {
+      this.#log.debug({ err: String(err) }, "uncork failed");
+    }
+  };
+
   /** First attempt; resolves once it has settled, connected or not (retries go on in the background). */
   open(): Promise<void> {
     if (this.#closed || this.#client) return Promise.resolve();
@@ -120,6 +156,7 @@ export class ModbusLink {
     this.#reconnectTimer = undefined;
     const client = this.#client;
     this.#client = undefined;
+    this.#uncork();
     if (this.#connecting) await this.#connecting.catch(() => {});
     if (client) await this.#release(client);
   }
@@ -128,6 +165,7 @@ export class ModbusLink {
   lost(client: ModbusRTU, err: LosError): void {
     if (client !== this.#client) return;
     this.#client = undefined;
+    this.#uncork();
     this.#log.warn({ code: err.code, err: err.message }, "modbus connection lost");
     this.#events.lost(err);
     void this.#release(client);
