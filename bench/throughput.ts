@@ -32,10 +32,17 @@ export interface ThroughputOptions {
   v8Tuning?: boolean;
   /** node flags for the gateway child (one with "semi-space" replaces the bin's V8 setting) */
   gatewayNodeArgs?: string[];
+  /**
+   * requests in flight per device connection (default 2, both modes): each device is its own Modbus
+   * TCP server, and servers commonly take several transactions at once (the MBAP transaction id is
+   * there for it); the two blocks of a cycle then share one socket write. 1 = one at a time.
+   */
+  maxInFlight?: number;
 }
 
 export interface ThroughputReport {
   mergeReads: boolean;
+  maxInFlight: number;
   devices: number;
   pointsPerDevice: number;
   pollMs: number;
@@ -171,6 +178,7 @@ export async function benchThroughput(o: ThroughputOptions = {}): Promise<Throug
   const warmupMs = o.warmupMs ?? 3000;
   const measureMs = o.measureMs ?? 15_000;
   const mergeReads = o.mergeReads ?? true;
+  const maxInFlight = o.maxInFlight ?? 2;
   checkProfileMatches();
   ensureBuild();
 
@@ -190,7 +198,7 @@ export async function benchThroughput(o: ThroughputOptions = {}): Promise<Throug
       devices: ports.map((port, i) => ({
         id: `dev${String(i + 1).padStart(3, "0")}`,
         profile: REGISTER_PROFILE,
-        connection: { type: "modbus-tcp", host: "127.0.0.1", port, unitId: 1, timeoutMs: 1000 },
+        connection: { type: "modbus-tcp", host: "127.0.0.1", port, unitId: 1, timeoutMs: 1000, maxInFlight },
         pollMs,
       })),
     };
@@ -220,6 +228,7 @@ export async function benchThroughput(o: ThroughputOptions = {}): Promise<Throug
     const requests = b.dev.requests - a.dev.requests;
     return {
       mergeReads,
+      maxInFlight,
       devices,
       pointsPerDevice: started.pointsPerDevice,
       pollMs,
@@ -257,14 +266,17 @@ export async function benchThroughput(o: ThroughputOptions = {}): Promise<Throug
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  // throughput.ts [merged|per-point] [ms] [--no-v8-tuning] [--poll=<ms>] [<node flag for the gateway child>…]
+  // throughput.ts [merged|per-point] [ms] [--no-v8-tuning] [--poll=<ms>] [--max-in-flight=<n>] [<node flag for the gateway child>…]
   const args = process.argv.slice(2);
   const plain = args.filter((a) => !a.startsWith("--"));
   const mergeReads = plain[0] !== "per-point";
   const measureMs = Number(plain[1] ?? 15_000);
   const poll = args.find((a) => a.startsWith("--poll="));
-  const gatewayNodeArgs = args.filter((a) => a.startsWith("--") && a !== "--no-v8-tuning" && a !== poll);
+  const inFlight = args.find((a) => a.startsWith("--max-in-flight="));
+  const gatewayNodeArgs = args.filter((a) => a.startsWith("--") && a !== "--no-v8-tuning" && a !== poll && a !== inFlight);
   const v8Tuning = !args.includes("--no-v8-tuning");
   const pollMs = poll ? Number(poll.slice("--poll=".length)) : undefined;
-  console.log(JSON.stringify(await benchThroughput({ mergeReads, measureMs, v8Tuning, gatewayNodeArgs, ...(pollMs ? { pollMs } : {}) }), null, 2));
+  const maxInFlight = inFlight ? Number(inFlight.slice("--max-in-flight=".length)) : undefined;
+  const opts = { mergeReads, measureMs, v8Tuning, gatewayNodeArgs, ...(pollMs ? { pollMs } : {}), ...(maxInFlight ? { maxInFlight } : {}) };
+  console.log(JSON.stringify(await benchThroughput(opts), null, 2));
 }
