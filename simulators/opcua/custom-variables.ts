@@ -10,7 +10,10 @@ import { Prng } from "../prng.js";
 import { INTEGER_LIMITS, OPCUA_DATA_TYPES, type NodeSpec, type OpcuaDataTypeName, type OpcuaScalar } from "./node-table.js";
 
 export interface OpcuaVariableSpec {
-  /** `ns=1;s=Boiler.Temperature` (object `Boiler`, variable `Temperature`), `s=…`, or `ns=1;i=1001`. */
+  /**
+   * `ns=1;s=Boiler.Temperature` (object `Boiler`, variable `Temperature`), `s=…`, `ns=1;i=1001`, or
+   * `nsu=<the simulator's namespaceUri>;s=…`.
+   */
   nodeId: string;
   /** Boolean, SByte, Byte, Int16, UInt16, Int32, UInt32, Float, Double or String. */
   dataType: string;
@@ -62,7 +65,7 @@ export class CustomVariables {
   readonly #wandering: Live[] = [];
   readonly #prng: Prng;
 
-  constructor(variables: readonly OpcuaVariableSpec[], namespaceIndex: number, seed: number) {
+  constructor(variables: readonly OpcuaVariableSpec[], namespaceIndex: number, seed: number, namespaceUri?: string) {
     this.#prng = new Prng(seed);
     for (const spec of variables) {
       const dataType = checkType(spec);
@@ -74,7 +77,7 @@ export class CustomVariables {
         this.#wandering.push(live);
       }
       this.specs.push({
-        id: localId(spec.nodeId, namespaceIndex),
+        id: localId(spec.nodeId, namespaceIndex, namespaceUri),
         dataType,
         unit: spec.unit ? unitFor(spec.unit) : undefined,
         read: () => live.value,
@@ -101,9 +104,10 @@ export class CustomVariables {
   }
 }
 
-/** `ns=1;s=X` / `s=X` / `ns=1;i=5` → the id inside the simulator's namespace (`s=X`, `i=5`). */
-export function localId(nodeId: string, namespaceIndex: number): string {
-  const m = /^(?:ns=(\d+);)?([si])=(.+)$/.exec(nodeId);
+/** `ns=1;s=X` / `s=X` / `ns=1;i=5` / `nsu=<own uri>;s=X` → the id inside the simulator's namespace (`s=X`, `i=5`). */
+export function localId(nodeId: string, namespaceIndex: number, namespaceUri?: string): string {
+  const own = namespaceUri !== undefined && nodeId.startsWith(`nsu=${namespaceUri};`);
+  const m = /^(?:ns=(\d+);)?([si])=(.+)$/.exec(own ? nodeId.slice(`nsu=${namespaceUri};`.length) : nodeId);
   if (!m || (m[1] !== undefined && Number(m[1]) !== namespaceIndex)) {
     throw new LosError("LOS_E_SIM_START", `variable node id "${nodeId}": expected ns=${namespaceIndex};s=<name> or ns=${namespaceIndex};i=<number> (the simulator's own namespace)`);
   }

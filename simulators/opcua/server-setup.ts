@@ -18,6 +18,8 @@ export interface ServerSetup {
   users: Readonly<Record<string, string>>;
   allowAnonymous: boolean;
   autoAcceptCertificates: boolean;
+  /** The server's application URI, which node-opcua also gives its own namespace. */
+  applicationUri?: string;
 }
 
 export interface ServerCertificateInfo {
@@ -51,7 +53,11 @@ export async function createOpcuaServer(setup: ServerSetup): Promise<OPCUAServer
       // own-property check: "constructor" or "__proto__" are not users
       isValidUser: (name: string, password: string) => Object.hasOwn(users, name) && users[name] === password,
     },
-    serverInfo: { applicationName: { text: "LLMAgentOS OPC-UA simulator" }, productUri: "urn:llmagentos:opcua-simulator" },
+    serverInfo: {
+      applicationName: { text: "LLMAgentOS OPC-UA simulator" },
+      productUri: "urn:llmagentos:opcua-simulator",
+      ...(setup.applicationUri ? { applicationUri: setup.applicationUri } : {}),
+    },
     buildInfo: { productName: "LLMAgentOS OPC-UA simulator", manufacturerName: "LLMAgentOS", softwareVersion: VERSION },
   });
   await server.initialize();

@@ -53,6 +53,12 @@ export interface OpcuaSimulatorOptions {
   waterTank?: Omit<WaterTankOptions, "seed">;
   /** For model "signals": how many (default 1000) and how often they all change (default 100 ms). */
   signals?: { count?: number; changeEveryMs?: number };
+  /**
+   * The URI of the simulator's own namespace (default node-opcua's, from the server's application
+   * URI): set it to a vendor's, e.g. http://www.siemens.com/simatic-s7-opcua, to serve a profile
+   * whose node ids name that namespace with nsu=.
+   */
+  namespaceUri?: string;
   /** Extra variables served as given (any device profile's nodes). */
   variables?: readonly OpcuaVariableSpec[];
   /** User name → password for UserName identities (default none). */
@@ -113,7 +119,7 @@ export async function startOpcuaSimulator(options: OpcuaSimulatorOptions = {}): 
   } catch (err) {
     throw new LosError("LOS_E_SIM_START", (err as Error).message, { cause: err });
   }
-  const custom = new CustomVariables(options.variables ?? [], NAMESPACE_INDEX, seed + 1);
+  const custom = new CustomVariables(options.variables ?? [], NAMESPACE_INDEX, seed + 1, options.namespaceUri);
   const specs: NodeSpec[] = [...(tank ? waterTankNodes(tank) : []), ...(signals ? signalNodes(signals) : []), ...custom.specs];
 
   const counters = { reads: 0, writes: 0, writesRefused: 0, delayedReads: 0, restarts: 0 };
@@ -135,6 +141,7 @@ export async function startOpcuaSimulator(options: OpcuaSimulatorOptions = {}): 
   const pkiDir = options.pkiDir ?? mkdtempSync(path.join(os.tmpdir(), "llmagentos-opcua-pki-"));
   mkdirSync(pkiDir, { recursive: true });
   const setup = {
+    ...(options.namespaceUri ? { applicationUri: options.namespaceUri } : {}),
     host,
     port: options.port ?? 0,
     pkiDir,

@@ -2,8 +2,8 @@
  * The demo site's gateway config: two greenhouse zones on one Modbus TCP simulator, a band
  * controller per zone and a rule agent that ventilates on high humidity. With `site` (the endpoints
  * of startDemoSimulators) it adds one device of every profile family the gateway ships: energy
- * meters, a drive and a probe on Modbus, a water tank on OPC-UA with a pump agent, a GPS, a weather
- * station and two sensors on serial lines.
+ * meters, a drive and a probe on Modbus, a water tank (with a pump agent) and a line PLC on OPC-UA,
+ * a GPS, a weather station and four sensors on serial lines.
  */
 import type { DemoEndpoints } from "./demo-site.js";
 
@@ -22,10 +22,13 @@ export const DEMO_VIEW: Readonly<Record<string, readonly string[]>> = {
   drive: ["output_frequency", "motor_speed", "running"],
   probe: ["temperature", "humidity"],
   tank: ["level", "inlet_valve", "pump_running", "mode"],
+  line: ["speed", "motor_current", "running"],
   gps: ["latitude", "longitude", "satellites"],
   weather: ["temperature", "pressure", "wind_speed"],
   thp: ["temperature", "humidity", "pressure"],
   frames: ["temperature", "humidity", "counter"],
+  csv: ["temperature", "humidity"],
+  json: ["temperature", "humidity"],
 };
 
 function siteDevices(e: DemoEndpoints): Record<string, unknown>[] {
@@ -46,10 +49,13 @@ function siteDevices(e: DemoEndpoints): Record<string, unknown>[] {
     },
     // loopback demo: no security; see docs/opcua.md for Sign/SignAndEncrypt and the certificate store
     { id: "tank", tenant: "facility", name: "irrigation tank", profile: "llmagentos/water-tank-sim", connection: { type: "opcua", endpoint: e.tankEndpoint, securityMode: "None", securityPolicy: "None" } },
+    { id: "line", tenant: "facility", name: "potting line PLC", profile: "generic/opcua-plc", connection: { type: "opcua", endpoint: e.plcEndpoint, securityMode: "None", securityPolicy: "None" } },
     { id: "gps", tenant: "facility", name: "site GPS", profile: "generic/nmea-gps", connection: line(e.gpsPath, 9600) },
     { id: "weather", tenant: "growers", name: "roof weather station", profile: "airmar/200wx", connection: line(e.weatherPath, 4800) },
     { id: "thp", tenant: "growers", name: "nursery sensor", profile: "llmagentos/command-thp-sim", connection: line(e.thpPath, 4800) },
     { id: "frames", tenant: "growers", name: "seed store logger", profile: "llmagentos/binary-thp-sim", connection: line(e.framesPath, 4800) },
+    { id: "csv", tenant: "growers", name: "cold room logger", profile: "llmagentos/csv-thp-sim", connection: line(e.csvPath, 4800) },
+    { id: "json", tenant: "growers", name: "packing hall logger", profile: "llmagentos/json-thp-sim", connection: line(e.jsonPath, 4800) },
   ];
 }
 

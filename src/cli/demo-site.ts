@@ -1,11 +1,12 @@
 /**
  * The demo site's hardware, simulated: every device family the gateway speaks, each on its real
  * protocol over loopback or a pty pair. Two greenhouse zones and a drive on Modbus TCP, two energy
- * meters on Modbus TCP, a temperature/humidity probe on Modbus RTU, a water tank on OPC-UA, a GPS
- * and a weather station talking NMEA 0183, a command/response sensor and a binary-frame sensor on
- * serial lines. Loaded only by the demo command and the tests.
+ * meters on Modbus TCP, a temperature/humidity probe on Modbus RTU, a water tank and an S7-1500
+ * line PLC on OPC-UA, a GPS and a weather station talking NMEA 0183, and command/response,
+ * binary-frame, CSV and JSON sensors on serial lines. Loaded only by the demo command and the tests.
  */
 import { loadProfileFile, resolveProfilePath } from "../config/profile-load.js";
+import type { OpcuaProfile } from "../config/profile-schema.js";
 import type { ModbusSimulator, OpcuaSimulator, PtyPair, SerialSimulator } from "../../simulators/index.js";
 
 /** Where the gateway finds each simulated device. */
@@ -17,10 +18,13 @@ export interface DemoEndpoints {
   /** Modbus RTU bus (the gateway's end of the pty pair) */
   probePath: string;
   tankEndpoint: string;
+  plcEndpoint: string;
   gpsPath: string;
   weatherPath: string;
   thpPath: string;
   framesPath: string;
+  csvPath: string;
+  jsonPath: string;
 }
 
 export interface DemoSimulators {
@@ -44,7 +48,7 @@ export async function startDemoSimulators(): Promise<DemoSimulators> {
     steppers.push((ms) => s.step(ms));
     return s;
   };
-  const serial = async (model: "gps" | "weather" | "command" | "binary"): Promise<SerialSimulator> =>
+  const serial = async (model: "gps" | "weather" | "command" | "binary" | "csv" | "json"): Promise<SerialSimulator> =>
     keep(await sims.startSerialSimulator({ model, pty: true, baudRate: model === "gps" ? 9600 : 4800 }));
 
   try {
@@ -56,7 +60,10 @@ export async function startDemoSimulators(): Promise<DemoSimulators> {
     await modbusTcp({ transport: "rtu", path: bus.a, model: "profile", profile: profile("generic/xy-md02"), unitIds: [1] });
     const tank: OpcuaSimulator = keep(await sims.startOpcuaSimulator({ model: "water-tank", tickMs: 500, waterTank: { levelM: 2, valvePct: 40 } }));
     steppers.push((ms) => tank.step(ms));
+    const plc: OpcuaSimulator = keep(await sims.startOpcuaSimulator(plcOptions(profile("generic/opcua-plc") as OpcuaProfile)));
+    steppers.push((ms) => plc.step(ms));
     const [gps, weather, thp, frames] = [await serial("gps"), await serial("weather"), await serial("command"), await serial("binary")];
+    const [csv, json] = [await serial("csv"), await serial("json")];
     return {
       endpoints: {
         greenhousePort: greenhouse.port!,
@@ -65,10 +72,13 @@ export async function startDemoSimulators(): Promise<DemoSimulators> {
         drivePort: drive.port!,
         probePath: bus.b,
         tankEndpoint: tank.endpointUrl,
+        plcEndpoint: plc.endpointUrl,
         gpsPath: gps.path,
         weatherPath: weather.path,
         thpPath: thp.path,
         framesPath: frames.path,
+        csvPath: csv.path,
+        jsonPath: json.path,
       },
       step: (ms) => steppers.forEach((step) => step(ms)),
       close: () => closeAll(closers),
@@ -77,6 +87,25 @@ export async function startDemoSimulators(): Promise<DemoSimulators> {
     await closeAll(closers);
     throw err;
   }
+}
+
+/**
+ * A PLC serving the profile's tags as shipped: the simulator owns the vendor's namespace URI (the
+ * `nsu=` of the node ids) and starts every tag at its safe value, 10 or false.
+ */
+function plcOptions(plc: OpcuaProfile) {
+  const uri = /^nsu=([^;]+);/.exec(plc.points[0]!.nodeId)?.[1];
+  return {
+    model: "none" as const,
+    ...(uri ? { namespaceUri: uri } : {}),
+    variables: plc.points.map((p) => ({
+      nodeId: p.nodeId,
+      dataType: p.type,
+      writable: p.writable === true,
+      value: p.envelope?.safeValue ?? (p.type === "Boolean" ? false : p.type === "String" ? "" : 10),
+      ...(p.unit ? { unit: p.unit } : {}),
+    })),
+  };
 }
 
 /** Close in reverse order of starting; one failing close does not keep the others open. */

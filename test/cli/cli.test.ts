@@ -150,7 +150,7 @@ describe.concurrent("llmagentos CLI", { timeout: 120_000 }, () => {
     const dir = join(work, "demo-data");
     const r = await timedCli(["demo", "--duration", "6s", "--port", "0", "--data-dir", dir]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain("LLMAgentOS demo (full site, 11 devices)");
+    expect(r.stdout).toContain("LLMAgentOS demo (full site, 14 devices)");
     const ro = openStoreReadOnly(dir);
     try {
       // one point of every device: Modbus TCP and RTU, OPC-UA, NMEA, command/response and binary frames

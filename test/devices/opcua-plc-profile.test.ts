@@ -12,7 +12,7 @@ import { startOpcuaSimulator, type OpcuaSimulator } from "../../simulators/opcua
 import { removeDir, tempDir, waitFor } from "../gateway/helpers.js";
 import { opcuaConnection, startOpcuaGateway } from "../gateway/opcua-harness.js";
 
-const SIEMENS = "nsu=http://www.siemens.com/simatic-s7-opcua;";
+const SIEMENS_URI = "http://www.siemens.com/simatic-s7-opcua";
 const profile = loadProfileFile(resolveProfilePath("generic/opcua-plc", ".")) as OpcuaProfile;
 const INITIAL: Record<string, number | boolean> = { speed: 12, motor_current: 8.5, motor_temperature: 45, fault_code: 0, parts_count: 1000, operating_hours: 1234.5 };
 
@@ -21,11 +21,13 @@ let gateway: Gateway;
 let dataDir: string;
 
 beforeAll(async () => {
+  // the simulator owns Siemens' namespace URI, so the profile's node ids are served as shipped
   sim = await startOpcuaSimulator({
     model: "none",
     tickMs: 100,
+    namespaceUri: SIEMENS_URI,
     variables: profile.points.map((p) => ({
-      nodeId: p.nodeId.replace(SIEMENS, "ns=1;"),
+      nodeId: p.nodeId,
       dataType: p.type,
       writable: p.writable === true,
       value: p.type === "Boolean" ? false : (INITIAL[p.name] ?? 0),
@@ -33,11 +35,8 @@ beforeAll(async () => {
     })),
   });
   dataDir = await tempDir("los-opcua-plc-");
-  // the same points with the simulator's namespace URI, polled points every 200 ms instead of 5 s
-  const local = {
-    ...profile,
-    points: profile.points.map((p) => ({ ...p, nodeId: p.nodeId.replace(SIEMENS, `nsu=${sim.namespaceUri};`), ...(p.mode === "poll" ? { pollMs: 200 } : {}) })),
-  };
+  // the same points, polled ones every 200 ms instead of 5 s
+  const local = { ...profile, points: profile.points.map((p) => ({ ...p, ...(p.mode === "poll" ? { pollMs: 200 } : {}) })) };
   gateway = await startOpcuaGateway(dataDir, [{ id: "line1", profile: local as unknown as Record<string, unknown>, connection: opcuaConnection(sim.endpointUrl) }]);
 }, 30_000);
 
