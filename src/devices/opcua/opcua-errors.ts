@@ -51,6 +51,10 @@ export function translateOpcuaError(err: unknown, ctx: TranslateContext): LosErr
   const wrap = (code: ErrorCode, text: string) => new LosError(code, text, { cause: err, details });
   if (CERT.test(message)) {
     if (ctx.thumbprint) details.thumbprint = ctx.thumbprint;
+    if (status === "BadCertificateTimeInvalid" || status === "BadCertificateIssuerTimeInvalid") {
+      // trusting it again changes nothing: the server needs a certificate within its dates
+      return wrap("LOS_E_DEVICE_CERT_UNTRUSTED", `${ctx.endpoint}: the server certificate is expired or not yet valid (${status}); renew it on the server, or check both clocks`);
+    }
     const trust = ctx.thumbprint ? `; if it is the right server run \`llmagentos certs trust ${ctx.thumbprint}\`` : "";
     return wrap("LOS_E_DEVICE_CERT_UNTRUSTED", `${ctx.endpoint}: the server certificate is not trusted (${status ?? "verification failed"})${trust}`);
   }
