@@ -15,7 +15,7 @@ import type { PointDef } from "../config/profile-schema.js";
 import type { AdapterSet } from "./adapters.js";
 import type { DriverError } from "./driver.js";
 import { modbusAdapter } from "./modbus/modbus-adapter.js";
-import type { AttachedDevice, DeviceChannel, DeviceStats, DeviceStatus, ProtocolContext, ResolvedDevice } from "./protocol.js";
+import type { AttachedDevice, DeviceChannel, DeviceSink, DeviceStats, DeviceStatus, ProtocolContext, ResolvedDevice } from "./protocol.js";
 
 export type { DeviceStatus, ResolvedDevice } from "./protocol.js";
 
@@ -122,7 +122,23 @@ export function createDeviceManager(options: DeviceManagerOptions): DeviceManage
   };
   const channels = new Map<string, DeviceChannel>();
   const entries = new Map<string, DeviceEntry>();
-  const sink = { onReadings: options.onReadings, onStatus: options.onStatus };
+  // adapters call the sink from their timers and socket events: a throwing consumer is logged here, once for all
+  const sink: DeviceSink = {
+    onReadings: (deviceId, readings) => {
+      try {
+        options.onReadings(deviceId, readings);
+      } catch (err) {
+        log.error({ device: deviceId, err: String(err) }, "onReadings threw");
+      }
+    },
+    onStatus: (deviceId, status) => {
+      try {
+        options.onStatus(deviceId, status);
+      } catch (err) {
+        log.error({ device: deviceId, err: String(err) }, "onStatus threw");
+      }
+    },
+  };
   let started = false;
   let stopped = false;
   const abort = new AbortController();

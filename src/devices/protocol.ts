@@ -24,6 +24,7 @@ export interface ResolvedDevice {
   connection: Connection;
 }
 
+/** Where attached devices report; the device manager's sink never throws (it logs a failing consumer). */
 export interface DeviceSink {
   /** one call per batch with the readings to publish (never empty) */
   onReadings(deviceId: string, readings: Reading[]): void;

@@ -1,12 +1,12 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { ManualClock } from "../../src/core/clock.js";
 import { isLosError, type ErrorCode } from "../../src/core/errors.js";
-import type { Reading } from "../../src/core/types.js";
+import { silentLogger, type Reading } from "../../src/core/types.js";
 import type { ModbusTcpConnection } from "../../src/config/connection-schema.js";
 import type { DeviceProfile } from "../../src/config/profile-schema.js";
 import { createDeviceManager, type DeviceManager, type DeviceStatus } from "../../src/devices/device-manager.js";
 import type { PollerStats } from "../../src/devices/poller.js";
-import type { ProtocolAdapter } from "../../src/devices/protocol.js";
+import type { AttachedDevice, DeviceSink, ProtocolAdapter } from "../../src/devices/protocol.js";
 import type { FaultMode } from "../../simulators/modbus/faults.js";
 import { startTcpSim, waitFor, type TcpSim } from "./helpers.js";
 
@@ -349,22 +349,69 @@ describe("device manager: writes and configuration", () => {
   });
 });
 
+describe("device manager: the sink adapters report to", () => {
+  it("never throws into an adapter: a consumer that throws is logged and the next report still arrives", () => {
+    const sinks: DeviceSink[] = [];
+    const errors: string[] = [];
+    const logger = { ...silentLogger, error: (_o: object | string, msg?: string) => void errors.push(msg ?? ""), child: () => logger };
+    let delivered = 0;
+    createDeviceManager({
+      devices: [{ id: "d1", profile: GREENHOUSE, connection: { type: "modbus-tcp", host: "127.0.0.1", port: 1, unitId: 1 } }],
+      logger,
+      onReadings: () => {
+        delivered++;
+        if (delivered === 1) throw new Error("consumer bug");
+      },
+      onStatus: () => {
+        throw new Error("consumer bug");
+      },
+      adapters: new Map([["modbus", capturingAdapter(sinks)]]),
+    });
+    const reading: Reading = { point: "d1/temperature", value: 20, quality: "good", ts: 0 };
+    expect(() => sinks[0]!.onReadings("d1", [reading])).not.toThrow();
+    expect(() => sinks[0]!.onStatus("d1", { available: true, ts: 0 })).not.toThrow();
+    sinks[0]!.onReadings("d1", [reading]);
+    expect(delivered).toBe(2);
+    expect(errors).toEqual(["onReadings threw", "onStatus threw"]);
+  });
+});
+
 /** A protocol adapter whose channels only count the aborts of the signal they are opened with. */
 function countingAdapter(onAbort: () => void): ProtocolAdapter {
   return {
     protocol: "modbus",
     createChannel: (c) => ({
       key: `tcp://${c.type === "modbus-tcp" ? c.port : 0}`,
-      attach: () => ({
-        address: "unit 1",
-        start: () => {},
-        stop: async () => {},
-        write: async () => {},
-        stats: () => ({ available: undefined, consecutiveFailures: 0, cycles: 0, pointsRead: 0, readingsEmitted: 0, pointsPerSecond: 0 }),
-      }),
+      attach: () => idleDevice(),
       open: async (signal) => void signal.addEventListener("abort", () => onAbort(), { once: true }),
       close: async () => {},
       health: () => ({ connected: true, requests: 0, failures: 0, reconnects: 0, dropped: 0, coalesced: 0, queued: 0 }),
     }),
+  };
+}
+
+/** A protocol adapter that keeps the sink each device is attached with. */
+function capturingAdapter(sinks: DeviceSink[]): ProtocolAdapter {
+  const base = countingAdapter(() => {});
+  return {
+    protocol: "modbus",
+    createChannel: (connection, context) => ({
+      ...base.createChannel(connection, context),
+      attach: (_device, sink) => {
+        sinks.push(sink);
+        return idleDevice();
+      },
+    }),
+  };
+}
+
+/** An attached device that does nothing. */
+function idleDevice(): AttachedDevice {
+  return {
+    address: "unit 1",
+    start: () => {},
+    stop: async () => {},
+    write: async () => {},
+    stats: () => ({ available: undefined, consecutiveFailures: 0, cycles: 0, pointsRead: 0, readingsEmitted: 0, pointsPerSecond: 0 }),
   };
 }

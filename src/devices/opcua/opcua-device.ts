@@ -247,19 +247,11 @@ export class OpcuaDevice implements AttachedDevice, SessionEvents {
     fill(out, this.#o.clock.monotonic(), this.#o.clock.now());
     if (out.length === 0) return;
     this.#stats.readingsEmitted += out.length;
-    try {
-      this.#o.sink.onReadings(this.#o.deviceId, out);
-    } catch (err) {
-      this.#o.logger.error({ device: this.#o.deviceId, err: String(err) }, "onReadings threw");
-    }
+    this.#o.sink.onReadings(this.#o.deviceId, out);
   }
 
   #status(status: DeviceStatus): void {
-    try {
-      this.#o.sink.onStatus(this.#o.deviceId, status);
-    } catch (err) {
-      this.#o.logger.error({ device: this.#o.deviceId, err: String(err) }, "onStatus threw");
-    }
+    this.#o.sink.onStatus(this.#o.deviceId, status);
   }
 
   /** Run `fn` every `ms` (measured from each start), never overlapping itself, never throwing. */

@@ -159,18 +159,10 @@ export class StreamDevice implements AttachedDevice {
   #emit(out: Reading[]): void {
     if (out.length === 0) return;
     this.#stats.readingsEmitted += out.length;
-    try {
-      this.#o.sink.onReadings(this.#o.deviceId, out);
-    } catch (err) {
-      this.#o.logger.error({ err: String(err) }, "onReadings threw");
-    }
+    this.#o.sink.onReadings(this.#o.deviceId, out);
   }
 
   #status(status: DeviceStatusPayload): void {
-    try {
-      this.#o.sink.onStatus(this.#o.deviceId, status);
-    } catch (err) {
-      this.#o.logger.error({ err: String(err) }, "onStatus threw");
-    }
+    this.#o.sink.onStatus(this.#o.deviceId, status);
   }
 }
