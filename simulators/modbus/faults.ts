@@ -16,6 +16,7 @@
  *
  * The newest matching rule wins. A rule with `count` expires after that many requests.
  */
+import { FaultRules, type FaultRuleHandle, type FaultRuleState } from "../fault-rules.js";
 import { Prng } from "../prng.js";
 
 export type FaultMode = "none" | "no-answer" | "exception" | "drop" | "garbage" | "bad-crc" | "truncated" | "slow";
@@ -56,29 +57,8 @@ export interface FaultDecision {
   garbage: Buffer;
 }
 
-export interface FaultRuleInfo extends Readonly<FaultSpec> {
-  readonly id: number;
-  /** Requests left before the rule expires (undefined: no limit). */
-  readonly remaining: number | undefined;
-  /** Requests the rule has matched so far. */
-  readonly applied: number;
-}
-
-export interface FaultHandle {
-  readonly id: number;
-  /** Requests this rule has matched so far. */
-  readonly applied: number;
-  /** Requests left (undefined: no limit; 0: expired). */
-  readonly remaining: number | undefined;
-  remove(): void;
-}
-
-interface Rule {
-  id: number;
-  spec: FaultSpec;
-  remaining: number | undefined;
-  applied: number;
-}
+export type FaultRuleInfo = Readonly<FaultSpec> & FaultRuleState;
+export type FaultHandle = FaultRuleHandle;
 
 export interface FaultInjectorOptions {
   /** Seed of the garbage bytes (default 1). */
@@ -86,8 +66,7 @@ export interface FaultInjectorOptions {
 }
 
 export class FaultInjector {
-  #rules: Rule[] = [];
-  #nextId = 1;
+  readonly #rules = new FaultRules<FaultSpec>();
   readonly #prng: Prng;
   readonly #counts = new Map<FaultMode, number>();
 
@@ -97,20 +76,7 @@ export class FaultInjector {
 
   /** Add a rule (newest wins). */
   inject(spec: FaultSpec): FaultHandle {
-    const rule: Rule = { id: this.#nextId++, spec: validate(spec), remaining: spec.count, applied: 0 };
-    this.#rules.push(rule);
-    return {
-      id: rule.id,
-      get applied() {
-        return rule.applied;
-      },
-      get remaining() {
-        return rule.remaining;
-      },
-      remove: () => {
-        this.#rules = this.#rules.filter((r) => r !== rule);
-      },
-    };
+    return this.#rules.add(validate(spec));
   }
 
   /** Replace every rule (of `spec.unitId` when given, else all) with this one. */
@@ -121,12 +87,12 @@ export class FaultInjector {
 
   /** Remove all rules, or only those scoped to `unitId`. */
   clear(unitId?: number): void {
-    this.#rules = unitId === undefined ? [] : this.#rules.filter((r) => r.spec.unitId !== unitId);
+    this.#rules.clear(unitId === undefined ? undefined : (spec) => spec.unitId === unitId);
   }
 
   /** The active rules, oldest first. */
   rules(): FaultRuleInfo[] {
-    return this.#rules.map((r) => ({ ...r.spec, id: r.id, remaining: r.remaining, applied: r.applied }));
+    return this.#rules.list();
   }
 
   /** How many requests each mode has affected since the injector was made. */
@@ -138,26 +104,16 @@ export class FaultInjector {
 
   /** Called by a server once per request: the fault to apply, or undefined to answer normally. */
   take(unitId: number, functionCode: number): FaultDecision | undefined {
-    for (let i = this.#rules.length - 1; i >= 0; i--) {
-      const rule = this.#rules[i] as Rule;
-      const { spec } = rule;
-      if (spec.unitId !== undefined && spec.unitId !== unitId) continue;
-      if (spec.functionCodes && !spec.functionCodes.includes(functionCode)) continue;
-      rule.applied++;
-      if (rule.remaining !== undefined) {
-        rule.remaining--;
-        if (rule.remaining <= 0) this.#rules.splice(i, 1);
-      }
-      this.#counts.set(spec.mode, (this.#counts.get(spec.mode) ?? 0) + 1);
-      if (spec.mode === "none") return undefined;
-      return {
-        mode: spec.mode,
-        exceptionCode: spec.exceptionCode ?? 0x04,
-        delayMs: spec.delayMs ?? 1000,
-        garbage: spec.mode === "garbage" ? this.#prng.bytes(spec.garbageLength ?? 8) : Buffer.alloc(0),
-      };
-    }
-    return undefined;
+    const spec = this.#rules.fire((r) => (r.unitId === undefined || r.unitId === unitId) && (!r.functionCodes || r.functionCodes.includes(functionCode)));
+    if (!spec) return undefined;
+    this.#counts.set(spec.mode, (this.#counts.get(spec.mode) ?? 0) + 1);
+    if (spec.mode === "none") return undefined;
+    return {
+      mode: spec.mode,
+      exceptionCode: spec.exceptionCode ?? 0x04,
+      delayMs: spec.delayMs ?? 1000,
+      garbage: spec.mode === "garbage" ? this.#prng.bytes(spec.garbageLength ?? 8) : Buffer.alloc(0),
+    };
   }
 }
 

@@ -11,6 +11,7 @@
  * and a rule with `count` expires after firing that many times. Unplug and replug are not rules:
  * they are actions on the simulator handle.
  */
+import { FaultRules, type FaultRuleHandle, type FaultRuleState } from "../fault-rules.js";
 import { Prng } from "../prng.js";
 import type { SerialMessage } from "./serial-message.js";
 
@@ -28,29 +29,11 @@ export interface SerialFaultSpec {
   noiseBytes?: number;
 }
 
-export interface SerialFaultRuleInfo extends Readonly<SerialFaultSpec> {
-  readonly id: number;
-  readonly applied: number;
-  readonly remaining: number | undefined;
-}
-
-export interface SerialFaultHandle {
-  readonly id: number;
-  readonly applied: number;
-  readonly remaining: number | undefined;
-  remove(): void;
-}
-
-interface Rule {
-  id: number;
-  spec: SerialFaultSpec;
-  applied: number;
-  remaining: number | undefined;
-}
+export type SerialFaultRuleInfo = Readonly<SerialFaultSpec> & FaultRuleState;
+export type SerialFaultHandle = FaultRuleHandle;
 
 export class SerialFaultInjector {
-  #rules: Rule[] = [];
-  #nextId = 1;
+  readonly #rules = new FaultRules<SerialFaultSpec>();
   readonly #prng: Prng;
   readonly #counts: Record<SerialFaultMode, number> = { noise: 0, truncate: 0, badChecksum: 0 };
 
@@ -59,20 +42,7 @@ export class SerialFaultInjector {
   }
 
   inject(spec: SerialFaultSpec): SerialFaultHandle {
-    const rule: Rule = { id: this.#nextId++, spec: validate(spec), applied: 0, remaining: spec.count };
-    this.#rules.push(rule);
-    return {
-      id: rule.id,
-      get applied() {
-        return rule.applied;
-      },
-      get remaining() {
-        return rule.remaining;
-      },
-      remove: () => {
-        this.#rules = this.#rules.filter((r) => r !== rule);
-      },
-    };
+    return this.#rules.add(validate(spec));
   }
 
   /** Replace the rules of this mode with one. */
@@ -83,11 +53,11 @@ export class SerialFaultInjector {
 
   /** Remove every rule, or those of one mode. */
   clear(mode?: SerialFaultMode): void {
-    this.#rules = mode === undefined ? [] : this.#rules.filter((r) => r.spec.mode !== mode);
+    this.#rules.clear(mode === undefined ? undefined : (spec) => spec.mode === mode);
   }
 
   rules(): SerialFaultRuleInfo[] {
-    return this.#rules.map((r) => ({ ...r.spec, id: r.id, applied: r.applied, remaining: r.remaining }));
+    return this.#rules.list();
   }
 
   /** How many messages each mode has damaged. */
@@ -100,31 +70,22 @@ export class SerialFaultInjector {
     let bytes = message.bytes;
     if (message.corrupt && this.#fire("badChecksum")) bytes = message.corrupt();
     if (bytes.length > 1 && this.#fire("truncate")) bytes = bytes.subarray(0, 1 + this.#prng.int(bytes.length - 1));
-    const noise = this.#newest("noise");
-    if (noise && this.#fire("noise")) {
+    const noise = this.#fire("noise");
+    if (noise) {
       const at = this.#prng.int(bytes.length + 1);
-      bytes = Buffer.concat([bytes.subarray(0, at), this.#prng.bytes(noise.spec.noiseBytes ?? 4), bytes.subarray(at)]);
+      bytes = Buffer.concat([bytes.subarray(0, at), this.#prng.bytes(noise.noiseBytes ?? 4), bytes.subarray(at)]);
     }
     return bytes;
   }
 
-  #newest(mode: SerialFaultMode): Rule | undefined {
-    for (let i = this.#rules.length - 1; i >= 0; i--) {
-      const rule = this.#rules[i] as Rule;
-      if (rule.spec.mode === mode) return rule;
-    }
-    return undefined;
-  }
-
-  #fire(mode: SerialFaultMode): boolean {
-    const rule = this.#newest(mode);
-    if (!rule) return false;
-    const p = rule.spec.probability ?? 1;
-    if (p < 1 && this.#prng.next() >= p) return false;
-    rule.applied++;
-    if (rule.remaining !== undefined && --rule.remaining <= 0) this.#rules = this.#rules.filter((r) => r !== rule);
+  /** Fire the newest rule of `mode` with its probability: its spec when it fired. */
+  #fire(mode: SerialFaultMode): SerialFaultSpec | undefined {
+    const newest = this.#rules.newest((r) => r.mode === mode);
+    if (!newest) return undefined;
+    const p = newest.probability ?? 1;
+    if (p < 1 && this.#prng.next() >= p) return undefined;
     this.#counts[mode]++;
-    return true;
+    return this.#rules.fire((r) => r === newest);
   }
 }
 
