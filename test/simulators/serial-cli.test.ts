@@ -2,21 +2,14 @@
  * `llmagentos sim serial` run alone in a child process: with --pty it prints the path for the
  * gateway, which a serialport reader opens to read checksummed NMEA or answered commands.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { verifyNmeaSentence } from "../../src/devices/serial/nmea-checksum.js";
 import { waitFor } from "./helpers.js";
 import { openReader, type SerialReader } from "./serial-helpers.js";
+import { startCli, type CliChild } from "../cli/run-cli.js";
 
-const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
-interface Child {
-  proc: ChildProcessWithoutNullStreams;
-  stdout: () => string;
-  stderr: () => string;
-  exited: Promise<number | null>;
-}
+type Child = CliChild;
 
 const children: Child[] = [];
 let reader: SerialReader | undefined;
@@ -31,13 +24,7 @@ afterEach(async () => {
 });
 
 function run(args: string[]): Child {
-  const proc = spawn(process.execPath, ["bin/llmagentos.mjs", ...args], { cwd: REPO_ROOT, env: { ...process.env, NO_COLOR: "1" } });
-  let out = "";
-  let err = "";
-  proc.stdout.on("data", (d: Buffer) => (out += d.toString()));
-  proc.stderr.on("data", (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<number | null>((resolve) => proc.on("close", (code) => resolve(code)));
-  const child = { proc, stdout: () => out, stderr: () => err, exited };
+  const child = startCli(args);
   children.push(child);
   return child;
 }
