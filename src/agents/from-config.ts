@@ -32,6 +32,7 @@ export async function createAgentFromConfig(cfg: AgentConfig, configDir: string)
   if (cfg.tenant !== undefined) options.tenant = cfg.tenant;
   if (cfg.everyMs !== undefined) options.everyMs = cfg.everyMs;
   const policy = cfg.policy;
+  if (!policy) throw new LosError("LOS_E_AGENT_CONFIG", `agent "${cfg.id}" has no policy to run here (external and container agents run their own code)`);
   switch (policy.kind) {
     case "band":
       return createBandAgent(cfg.id, policy, options);

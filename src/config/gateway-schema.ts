@@ -5,6 +5,7 @@
 import { Type, type Static } from "@sinclair/typebox";
 import { Connection } from "./connection-schema.js";
 import { AgentConfig } from "./agent-schema.js";
+import { Tenant } from "./tenant-schema.js";
 
 const Id = Type.String({ pattern: "^[A-Za-z0-9_-]+$", minLength: 1, maxLength: 64, description: "letters, digits, _ and -" });
 
@@ -58,14 +59,6 @@ export const HistoryConfig = Type.Object(
   { additionalProperties: false },
 );
 
-export const Tenant = Type.Object(
-  {
-    id: Id,
-    name: Type.Optional(Type.String()),
-  },
-  { additionalProperties: false },
-);
-
 export const DeviceConfig = Type.Object(
   {
     id: Id,
@@ -111,6 +104,5 @@ export type Listener = Static<typeof Listener>;
 export type BusUser = Static<typeof BusUser>;
 export type BusConfig = Static<typeof BusConfig>;
 export type HistoryConfig = Static<typeof HistoryConfig>;
-export type Tenant = Static<typeof Tenant>;
 export type DeviceConfig = Static<typeof DeviceConfig>;
 export type GatewayConfig = Static<typeof GatewayConfig>;

@@ -13,6 +13,7 @@ import { GatewayConfig } from "./gateway-schema.js";
 import { loadProfileFile, resolveProfilePath } from "./profile-load.js";
 import type { DeviceProfile } from "./profile-schema.js";
 import { validateSchema, type SchemaProblem } from "./validate.js";
+import { applyDeviceOwners, checkTenantsAndManifests } from "./tenant-checks.js";
 import { problemsError, readYamlFile, type YamlFile } from "./yaml-file.js";
 
 export interface LoadedDevice {
@@ -150,6 +151,7 @@ function checkAgent(a: AgentConfig, i: number, devices: Map<string, LoadedDevice
     else if (!canWrite(id)) at(path, `"${id}" is not in capabilities.write`);
   };
   const p = a.policy;
+  if (p === undefined) return; // external agents: checked in tenant-checks.ts
   if (p.kind === "band") {
     needRead(["policy", "point"], p.point);
     if (p.low >= p.high) at(["policy", "low"], `low ${p.low} must be below high ${p.high}`);
@@ -177,7 +179,7 @@ function conditionPoints(when: string): string[] {
 /** Parse every rule's `when:` as the runtime will, so a syntax error is a config error with its line. */
 function checkConditions(config: GatewayConfig, problems: SchemaProblem[]): void {
   config.agents?.forEach((a, i) => {
-    if (a.policy.kind !== "rules") return;
+    if (a.policy?.kind !== "rules") return;
     a.policy.rules.forEach((r, j) => {
       try {
         parseCondition(r.when);
@@ -202,6 +204,8 @@ function checkReferences(config: GatewayConfig, devices: LoadedDevice[], problem
     needTenant(["bus", "users", i, "tenant"], u.tenant);
     if (u.role === "tenant" && !u.tenant) problems.push({ path: ["bus", "users", i, "tenant"], message: "a tenant user needs `tenant`" });
   });
+  applyDeviceOwners(config, devices, problems);
+  checkTenantsAndManifests(config, devices, problems);
   const byId = new Map(devices.map((d) => [d.id, d]));
   devices.forEach((d) => {
     const i = config.devices.findIndex((c) => c.id === d.id);

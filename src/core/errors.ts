@@ -65,6 +65,17 @@ export const ERROR_CODES = {
   LOS_E_AGENT_UNKNOWN: "No agent with this id is running.",
   LOS_E_AGENT_FAILED: "The agent's decision code threw; it was isolated and the gateway keeps running.",
   LOS_E_AGENT_CONFIG: "The agent's configuration is invalid for its policy kind.",
+  LOS_E_AGENT_CRASHED: "The agent's process or worker exited unexpectedly; the supervisor restarts it as its restart policy says.",
+  LOS_E_AGENT_HUNG: "The agent stopped answering heartbeats (a busy loop or a blocked event loop) and was stopped by the watchdog.",
+  LOS_E_AGENT_OUT_OF_MEMORY: "The agent went over its heap limit (limits.heapMB) and was stopped; raise the limit or fix the leak.",
+  LOS_E_AGENT_RESTART_LIMIT: "The agent failed more often than its restart policy allows (restart.maxRestarts within restart.withinMs) and stays failed; fix it and restart the gateway.",
+  LOS_E_AGENT_RATE_LIMITED: "The agent sent more messages or actuations than its limits allow; the excess was refused.",
+  LOS_E_AGENT_FORBIDDEN: "The agent tried something its isolation forbids (files, sockets, child processes); it was refused.",
+  LOS_E_AGENT_PROTOCOL: "A message from an isolated or external agent was malformed; see docs/agent-protocol.md.",
+  LOS_E_AGENT_START_TIMEOUT: "The agent did not report ready in time; check its module and its log.",
+  LOS_E_AGENT_SANDBOX: "The agent's sandbox could not be set up (bubblewrap missing, no permission, no cgroup); see the message.",
+  LOS_E_TENANT_QUOTA: "The tenant's quota (agents, heap, CPU, message or actuation rate) does not allow this; raise the quota or lower the agents' limits.",
+  LOS_E_BUS_RATE_LIMITED: "The MQTT client published faster than its limit; the excess was refused.",
 
   // simulators
   LOS_E_SIM_START: "A simulator could not start (port in use, serial path missing, socat not installed); see the message and cause.",

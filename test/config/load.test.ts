@@ -39,7 +39,7 @@ describe("loadConfig: a valid config", () => {
     expect(meter1!.profileFile).toBe(join(PROFILES, "acme/meter.yaml"));
     expect(meter1!.pollMs).toBe(5000);
     expect(meter1!.tenant).toBeUndefined();
-    expect(loaded.config.agents?.map((a) => a.policy.kind)).toEqual(["band", "rules"]);
+    expect(loaded.config.agents?.map((a) => a.policy?.kind)).toEqual(["band", "rules"]);
   });
 
   it("accepts a relative config path and resolves dataDir from the config's directory", () => {
@@ -423,7 +423,7 @@ describe("loadConfig: cross references", () => {
 
     it("a module policy is accepted without looking at the module (it is loaded when agents are built)", () => {
       const text = withAgent("  - id: a1\n    capabilities: { read: ['gh1/*'] }\n    policy: { kind: module, file: ./agent.ts, options: { x: 1 } }");
-      expect(load(text).config.agents?.[0]?.policy.kind).toBe("module");
+      expect(load(text).config.agents?.[0]?.policy?.kind).toBe("module");
     });
   });
 

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { isolationOf } from "../../config/agent-manifest.js";
 import { printJson } from "../output.js";
 
 export function validateCommand(program: Command): void {
@@ -24,7 +25,7 @@ export function validateCommand(program: Command): void {
         gateway: c.config.gateway,
         dataDir: c.dataDir,
         devices: c.devices.map((d) => ({ id: d.id, profile: `${d.profile.vendor} ${d.profile.model}`, points: d.profile.points.length })),
-        agents: (c.config.agents ?? []).map((a) => ({ id: a.id, policy: a.policy.kind })),
+        agents: (c.config.agents ?? []).map((a) => ({ id: a.id, isolation: isolationOf(a), policy: a.policy?.kind ?? "none" })),
       };
       if (opts.json) printJson(summary);
       else {

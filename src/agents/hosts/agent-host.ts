@@ -1,0 +1,79 @@
+/**
+ * The one contract every isolation level implements: in-process, worker thread, child process,
+ * external (MQTT) and container agents all look the same to the supervisor. A host starts one
+ * agent, hands it the readings it may read, forwards its requests to the gateway's checked calls,
+ * reports heartbeats with usage, and reports an unasked-for end as `exited` with a coded reason.
+ */
+import type { Clock } from "../../core/clock.js";
+import type { ErrorCode } from "../../core/errors.js";
+import type { Logger, Reading, Value } from "../../core/types.js";
+import type { IsolationKind } from "../../config/agent-schema.js";
+import type { ResolvedManifest } from "../../config/agent-manifest.js";
+import type { ActuationResult } from "../../devices/actuation.js";
+
+/** What a host knows of the agent's resource use; counters only grow within one run. */
+export interface AgentUsage {
+  /**
+   * CPU time used, ms: exact for process agents (the child's user+system time); for workers the
+   * busy time of their event loop; for in-process agents the time spent in decisions.
+   */
+  cpuMs: number;
+  /** heap in use, bytes (0 when unknown, e.g. external agents) */
+  heapBytes: number;
+  decisions: number;
+  failures: number;
+}
+
+export interface AgentExit {
+  code: ErrorCode;
+  message: string;
+}
+
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+/**
+ * The gateway's services as one agent sees them. The supervisor binds them to the agent and checks
+ * every call (grants, rate limits, then the single actuation path); hosts only forward.
+ */
+export interface AgentCalls {
+  actuate(point: string, value: Value, reason: string): Promise<ActuationResult>;
+  /** rejects with a coded error (LOS_E_PUBLISH_NOT_PERMITTED, LOS_E_AGENT_RATE_LIMITED) */
+  publish(subtopic: string, payload: unknown): Promise<void>;
+  log(level: LogLevel, obj: object, msg?: string): void;
+}
+
+export interface HostEvents {
+  /** the agent is alive; `usage` holds whatever it reported */
+  heartbeat(usage: Partial<AgentUsage>): void;
+  /** the agent ended without being asked to stop (crash, out of memory, gave up, sandbox error) */
+  exited(reason: AgentExit): void;
+}
+
+export interface HostOptions {
+  manifest: ResolvedManifest;
+  /** directory of the gateway config: module policies are resolved from here */
+  configDir: string;
+  dataDir: string;
+  clock: Clock;
+  logger: Logger;
+  calls: AgentCalls;
+  events: HostEvents;
+}
+
+export interface AgentHost {
+  readonly kind: IsolationKind;
+  /**
+   * Start the agent; resolves once it runs. Rejects with a coded error (LOS_E_AGENT_CONFIG,
+   * LOS_E_AGENT_START_TIMEOUT, LOS_E_AGENT_SANDBOX) and leaves nothing running.
+   */
+  start(): Promise<void>;
+  /** readings the agent may read (the supervisor has filtered them); never blocks, never throws */
+  deliver(readings: readonly Reading[]): void;
+  /** ask the agent to stop, wait up to graceMs, then kill it; resolves when it is gone; never throws */
+  stop(graceMs: number): Promise<void>;
+  /** end the agent now (watchdog, memory limit); the host then reports `exited(reason)` */
+  kill(reason: AgentExit): void;
+  usage(): AgentUsage;
+}
+
+export type HostFactory = (options: HostOptions) => AgentHost;

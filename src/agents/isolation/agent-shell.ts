@@ -1,0 +1,116 @@
+/**
+ * Runs inside an isolated agent (a worker thread or a child process): builds the agent from its
+ * manifest, hosts it in a one-agent runtime whose actuate and publish are requests to the gateway,
+ * feeds it the readings the gateway sends, and reports a heartbeat with its usage. The gateway
+ * checks every request again: nothing here is trusted, it only makes well-behaved agents easy.
+ */
+import v8 from "node:v8";
+import { systemClock } from "../../core/clock.js";
+import { LosError, toLosError, type Envelope } from "../../core/errors.js";
+import { LiveValues } from "../../core/live-values.js";
+import type { Logger } from "../../core/types.js";
+import type { ActuationResult } from "../../devices/actuation.js";
+import { createAgentFromConfig } from "../from-config.js";
+import type { LogLevel } from "../hosts/agent-host.js";
+import { AgentRuntime } from "../runtime.js";
+import type { FromAgent, ToAgent } from "./messages.js";
+
+/** The agent's end of the channel to the gateway. */
+export interface ShellPort {
+  send(message: FromAgent): void;
+  onMessage(handler: (message: ToAgent) => void): void;
+  /** leave: close the channel so the worker or process can end */
+  close(): void;
+}
+
+export interface ShellOptions {
+  /** CPU time used so far by this agent, ms (process.cpuUsage in a child, event-loop time in a worker) */
+  cpuMs(): number;
+}
+
+function portLogger(port: ShellPort, bindings: Record<string, unknown>): Logger {
+  const at =
+    (level: LogLevel) =>
+    (obj: object | string, msg?: string): void => {
+      const text = typeof obj === "string" ? obj : (msg ?? "");
+      const fields = typeof obj === "string" ? bindings : { ...bindings, ...obj };
+      port.send({ t: "log", level, msg: text, obj: fields });
+    };
+  return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error"), child: (b) => portLogger(port, { ...bindings, ...b }) };
+}
+
+export function startAgentShell(port: ShellPort, options: ShellOptions): void {
+  let runtime: AgentRuntime | undefined;
+  let heartbeat: NodeJS.Timeout | undefined;
+  let nextId = 0;
+  const waiting = new Map<number, (envelope: Envelope<unknown>) => void>();
+  const live = new LiveValues();
+
+  const request = (message: (id: number) => FromAgent): Promise<unknown> =>
+    new Promise((resolve, reject) => {
+      const id = nextId++;
+      waiting.set(id, (envelope) => (envelope.ok ? resolve(envelope.data) : reject(new LosError(envelope.error.code, envelope.error.message))));
+      port.send(message(id));
+    });
+
+  const beat = () => {
+    const stats = runtime?.stats()[0];
+    port.send({
+      t: "heartbeat",
+      usage: { cpuMs: options.cpuMs(), heapBytes: v8.getHeapStatistics().used_heap_size, decisions: stats?.decisions ?? 0, failures: stats?.failures ?? 0 },
+    });
+  };
+
+  const leave = async () => {
+    if (heartbeat) clearInterval(heartbeat);
+    await runtime?.stop();
+    port.send({ t: "stopped" });
+    port.close();
+  };
+
+  const init = async (m: Extract<ToAgent, { t: "init" }>) => {
+    const logger = portLogger(port, {});
+    try {
+      const agent = await createAgentFromConfig(m.manifest, m.configDir);
+      runtime = new AgentRuntime({
+        clock: systemClock,
+        logger,
+        live,
+        actuate: (_actor, point, value, reason) => request((id) => ({ t: "actuate", id, point, value, reason })) as Promise<ActuationResult>,
+        publish: async (_agentId, subtopic, payload) => void (await request((id) => ({ t: "publish", id, subtopic, payload }))),
+        onFailed: () => {
+          const last = runtime?.stats()[0]?.lastError;
+          port.send({ t: "failed", code: "LOS_E_AGENT_FAILED", message: last?.message ?? "too many failed decisions" });
+        },
+      });
+      runtime.add(agent);
+      runtime.start();
+    } catch (err) {
+      const e = toLosError(err, "LOS_E_AGENT_CONFIG");
+      port.send({ t: "failed", code: e.code, message: e.message });
+      return;
+    }
+    heartbeat = setInterval(beat, m.heartbeatMs);
+    port.send({ t: "ready" });
+    beat();
+  };
+
+  port.onMessage((m) => {
+    switch (m.t) {
+      case "init":
+        void init(m);
+        break;
+      case "readings":
+        live.update(m.readings);
+        runtime?.deliver(m.readings);
+        break;
+      case "reply":
+        waiting.get(m.id)?.(m.envelope);
+        waiting.delete(m.id);
+        break;
+      case "stop":
+        void leave();
+        break;
+    }
+  });
+}
