@@ -3,10 +3,12 @@
  * is built here, and `TopicPayloads` says what travels on it. Documented in docs/topics.md; the
  * root segment carries the contract version, so a breaking change moves to `los/v2`.
  */
-import type { ErrorCode } from "./errors.js";
-import type { Quality, Value } from "./types.js";
+import type { Envelope, ErrorCode } from "./errors.js";
+import type { Quality, Reading, Value } from "./types.js";
 
 export const TOPIC_ROOT = "los/v1";
+/** Version of the MQTT agent protocol (docs/agent-protocol.md) carried in `register`. */
+export const AGENT_PROTOCOL_VERSION = 1;
 
 /** A topic segment may not hold MQTT wildcards, separators or NUL, and must not be empty. */
 const SEGMENT = /^[^/#+\u0000]+$/;
@@ -24,6 +26,19 @@ export function gatewayBase(s: GatewayScope): string {
   return `${TOPIC_ROOT}/${s.site}/${s.gateway}`;
 }
 
+/** Everything about one agent lives under this prefix. */
+export function agentBase(s: GatewayScope, agent: string): string {
+  return `${gatewayBase(s)}/agents/${agent}`;
+}
+
+/** What an external agent publishes (agent → gateway), each at `agents/<id>/<kind>`. */
+export const AGENT_REQUEST_KINDS = ["register", "heartbeat", "actuate", "log", "failed", "stopped", "gone"] as const;
+export type AgentRequestKind = (typeof AGENT_REQUEST_KINDS)[number];
+
+/** What the gateway publishes to an external agent, each at `agents/<id>/in/<kind>`. */
+export const AGENT_INBOX_KINDS = ["registered", "readings", "tasks", "replies", "stop", "reregister"] as const;
+export type AgentInboxKind = (typeof AGENT_INBOX_KINDS)[number];
+
 export const topics = {
   /** retained, last will `offline` */
   gatewayStatus: (s: GatewayScope) => `${gatewayBase(s)}/status`,
@@ -37,6 +52,10 @@ export const topics = {
   agentStatus: (s: GatewayScope, agent: string) => `${gatewayBase(s)}/agents/${agent}/status`,
   /** an agent's own publications live under this prefix */
   agentOut: (s: GatewayScope, agent: string, sub: string) => `${gatewayBase(s)}/agents/${agent}/out/${sub}`,
+  /** agent → gateway (external agents): register, heartbeat, actuate, log, failed, stopped, gone (last will) */
+  agentRequest: (s: GatewayScope, agent: string, kind: AgentRequestKind) => `${agentBase(s, agent)}/${kind}`,
+  /** gateway → agent (external agents): the agent subscribes to `in/#` */
+  agentInbox: (s: GatewayScope, agent: string, kind: AgentInboxKind) => `${agentBase(s, agent)}/in/${kind}`,
   /** every actuation attempt, accepted or refused */
   audit: (s: GatewayScope) => `${gatewayBase(s)}/audit`,
   /** default reply topic for requests without replyTo */
@@ -101,6 +120,75 @@ export interface AuditPayload {
   code?: ErrorCode;
 }
 
+/** agent → `register`: the first message of a session (and the answer to `in/reregister`). */
+export interface AgentRegisterPayload {
+  protocol: number;
+  /** e.g. "python", "node" */
+  language: string;
+  version?: string;
+  pid?: number;
+  correlationId?: string;
+}
+
+/** What the gateway tells a registered agent about itself. */
+export interface AgentSessionInfo {
+  agent: string;
+  tenant?: string;
+  protocol: number;
+  /** publish `heartbeat` this often; silence for 3 periods counts as hung */
+  heartbeatMs: number;
+  capabilities: { read: string[]; write: string[]; publish: string[]; subscribe: string[] };
+  limits: { messagesPerSecond: number; actuationsPerMinute: number };
+  /** `los/v1/<site>/<gw>/agents/<id>`: every topic of the protocol is under it */
+  base: string;
+}
+
+/** gateway → `in/registered` */
+export type AgentRegisteredPayload = Envelope<AgentSessionInfo>;
+
+/** agent → `heartbeat`; usage fields are cumulative for the agent's process */
+export interface AgentHeartbeatPayload {
+  usage?: { cpuMs?: number; heapBytes?: number; decisions?: number; failures?: number };
+}
+
+/** agent → `actuate`: answered on `in/replies` with the same correlationId */
+export interface AgentActuateRequest {
+  correlationId: string;
+  point: string;
+  value: Value;
+  reason: string;
+}
+
+/** agent → `log` */
+export interface AgentLogPayload {
+  level: "debug" | "info" | "warn" | "error";
+  msg: string;
+  obj?: Record<string, unknown>;
+}
+
+/** agent → `failed`: the agent gave up; agent → `gone`: its last will (the connection was lost) */
+export interface AgentEndPayload {
+  code?: string;
+  message?: string;
+}
+
+/** gateway → `in/readings`: readings the agent may read, in batches (QoS 0) */
+export interface AgentReadingsPayload {
+  readings: Reading[];
+}
+
+/** gateway → `in/tasks`: a task assigned to the agent (QoS 1) */
+export interface AgentTaskPayload {
+  id: string;
+  name: string;
+  params: Record<string, unknown>;
+}
+
+/** gateway → `in/stop`: finish, publish `stopped` and disconnect within graceMs */
+export interface AgentStopPayload {
+  graceMs: number;
+}
+
 export interface TopicPayloads {
   gatewayStatus: GatewayStatusPayload;
   deviceStatus: DeviceStatusPayload;
@@ -110,4 +198,18 @@ export interface TopicPayloads {
   agentOut: unknown;
   audit: AuditPayload;
   reply: unknown;
+  agentRequest:
+    | AgentRegisterPayload
+    | AgentHeartbeatPayload
+    | AgentActuateRequest
+    | AgentLogPayload
+    | AgentEndPayload
+    | Record<string, never>;
+  agentInbox:
+    | AgentRegisteredPayload
+    | AgentReadingsPayload
+    | AgentTaskPayload
+    | Envelope<unknown>
+    | AgentStopPayload
+    | Record<string, never>;
 }

@@ -4,8 +4,10 @@
  * agent, hands it the readings it may read, forwards its requests to the gateway's checked calls,
  * reports heartbeats with usage, and reports an unasked-for end as `exited` with a coded reason.
  */
+import type { BrokerHandle } from "../../bus/broker.js";
 import type { Clock } from "../../core/clock.js";
 import type { ErrorCode } from "../../core/errors.js";
+import type { GatewayScope } from "../../core/topics.js";
 import type { Logger, Reading, Value } from "../../core/types.js";
 import type { IsolationKind } from "../../config/agent-schema.js";
 import type { ResolvedManifest } from "../../config/agent-manifest.js";
@@ -58,6 +60,10 @@ export interface HostOptions {
   logger: Logger;
   calls: AgentCalls;
   events: HostEvents;
+  /** the gateway's broker: external and container hosts reach their agent over it (required there) */
+  broker?: BrokerHandle;
+  /** site and gateway, the prefix of the agent protocol's topics (required with `broker`) */
+  scope?: GatewayScope;
 }
 
 export interface AgentHost {
