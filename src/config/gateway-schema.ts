@@ -6,6 +6,7 @@ import { Type, type Static } from "@sinclair/typebox";
 import { Connection } from "./connection-schema.js";
 import { AgentConfig } from "./agent-schema.js";
 import { Tenant } from "./tenant-schema.js";
+import { SandboxConfig } from "./sandbox-schema.js";
 
 const Id = Type.String({ pattern: "^[A-Za-z0-9_-]+$", minLength: 1, maxLength: 64, description: "letters, digits, _ and -" });
 
@@ -96,6 +97,7 @@ export const GatewayConfig = Type.Object(
     tenants: Type.Optional(Type.Array(Tenant)),
     devices: Type.Array(DeviceConfig),
     agents: Type.Optional(Type.Array(AgentConfig)),
+    sandbox: Type.Optional(SandboxConfig),
   },
   { additionalProperties: false },
 );
