@@ -27,6 +27,12 @@ function isAgentLike(value: unknown): value is Agent {
   );
 }
 
+/**
+ * What a module's createAgent receives. `Agent` is the running gateway's own class, so a plain
+ * JavaScript module (e.g. one run in a worker from the compiled build) needs no import of ours.
+ */
+export type ModuleAgentOptions = AgentOptions & { settings?: unknown; Agent: typeof Agent };
+
 export async function createAgentFromConfig(cfg: AgentConfig, configDir: string): Promise<Agent> {
   const options: AgentOptions = { capabilities: cfg.capabilities, register: false };
   if (cfg.tenant !== undefined) options.tenant = cfg.tenant;
@@ -40,7 +46,7 @@ export async function createAgentFromConfig(cfg: AgentConfig, configDir: string)
       return createRulesAgent(cfg.id, policy, options);
     case "module": {
       const file = isAbsolute(policy.file) ? policy.file : resolve(configDir, policy.file);
-      let mod: { createAgent?: (id: string, options: AgentOptions & { settings?: unknown }) => Agent | Promise<Agent> };
+      let mod: { createAgent?: (id: string, options: ModuleAgentOptions) => Agent | Promise<Agent> };
       try {
         // a TypeScript agent module under the compiled build: load tsx's loader first, on demand
         if (/\.[cm]?ts$/.test(file)) (await import("tsx/esm/api")).register();
@@ -51,7 +57,7 @@ export async function createAgentFromConfig(cfg: AgentConfig, configDir: string)
       if (typeof mod.createAgent !== "function") {
         throw new LosError("LOS_E_AGENT_CONFIG", `agent "${cfg.id}": ${file} does not export createAgent(id, options)`);
       }
-      const agent = await mod.createAgent(cfg.id, { ...options, settings: policy.options });
+      const agent = await mod.createAgent(cfg.id, { ...options, settings: policy.options, Agent });
       if (!isAgentLike(agent) || agent.id !== cfg.id) {
         throw new LosError("LOS_E_AGENT_CONFIG", `agent "${cfg.id}": createAgent must return new Agent("${cfg.id}", options)`);
       }
