@@ -79,7 +79,8 @@ export function checkTenantsAndManifests(config: GatewayConfig, devices: OwnedDe
     const at = (path: (string | number)[], message: string) => problems.push({ path: ["agents", i, ...path], message });
     const m = resolveManifest(a);
     const external = m.isolation === "external" || m.isolation === "container";
-    if (external && a.policy) at(["policy"], `an ${m.isolation} agent brings its own code; remove policy (or choose isolation in-process, worker or process)`);
+    // a container agent may carry a policy: `llmagentos run-agent` runs it inside the image
+    if (m.isolation === "external" && a.policy) at(["policy"], `an ${m.isolation} agent brings its own code; remove policy (or choose isolation in-process, worker, process or container)`);
     if (!external && !a.policy) at(["policy"], `a ${m.isolation} agent needs a policy (band, rules or module)`);
     if (!external && a.passwordEnv !== undefined) at(["passwordEnv"], "only external and container agents log in over MQTT");
     if (a.container !== undefined && m.isolation !== "container") at(["container"], "container options need isolation: container");
