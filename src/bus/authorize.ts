@@ -2,7 +2,7 @@
  * Who a connected MQTT client is, and the pluggable policy that says what it may publish and
  * subscribe to. The broker asks the Authorizer on every PUBLISH (including will messages) and every
  * SUBSCRIBE filter from a network client; in-process BusClient traffic is trusted and not checked.
- * Per-tenant subtree ACLs are a later issue: they are a new Authorizer, nothing else changes.
+ * The per-tenant policy is TenantAuthorizer (tenant-authorizer.ts); this file keeps the default.
  */
 import { TOPIC_ROOT } from "../core/topics.js";
 import { filterWithin, topicMatches } from "./topic-rules.js";
@@ -23,6 +23,8 @@ export interface Identity {
 export interface Authorizer {
   canPublish(identity: Identity, topic: string): boolean;
   canSubscribe(identity: Identity, topicFilter: string): boolean;
+  /** PUBLISH messages per second this client may send (token bucket); undefined: unlimited. */
+  publishRateOf?(identity: Identity): number | undefined;
 }
 
 /** Filters anonymous loopback clients may subscribe inside. */
@@ -38,8 +40,8 @@ function isSystemTopic(topicOrFilter: string): boolean {
  * The default policy (see docs/bus.md):
  * - nobody publishes to `$` topics from the network (they belong to the broker);
  * - admin: publish anything else, subscribe to anything including `$SYS/#`;
- * - tenant, agent: publish and subscribe to anything outside `$` topics (to be narrowed to the
- *   tenant's subtree by the per-tenant ACL issue);
+ * - tenant, agent: publish and subscribe to anything outside `$` topics (a gateway with tenants
+ *   uses TenantAuthorizer, which narrows them to their subtrees);
  * - readonly: subscribe to anything outside `$` topics, publish nothing;
  * - anonymous (loopback only): subscribe inside `los/v1/#`, publish only `los/v1/+/+/devices/+/write`.
  */

@@ -1,0 +1,197 @@
+/**
+ * The per-tenant broker ACL (docs/bus.md, docs/tenants.md). With `base` = `los/v1/<site>/<gw>`:
+ * - tenant users see their tenant's subtree `base/tenants/<T>/#`, their devices, their agents,
+ *   `base/status` and the topics granted to the tenant; they publish in their subtree, to their
+ *   devices' `write` topics and to granted topics;
+ * - agent users (external/container agents, username = agent id) publish under
+ *   `base/agents/<id>/` except its gateway-owned `in/#` and `status`, and read `in/#`,
+ *   `base/status` and the `capabilities.subscribe` filters that lie inside their tenant's topics;
+ * - admin, readonly and anonymous keep the default policy.
+ * A subscription is allowed only if every topic it can match is allowed (filterWithin), so a
+ * wildcard reaching outside (`base/+/…`, `base/#`, `#`) is refused as a whole.
+ */
+import { resolveManifest } from "../config/agent-manifest.js";
+import type { LoadedConfig } from "../config/load.js";
+import { LosError } from "../core/errors.js";
+import { gatewayBase, type GatewayScope } from "../core/topics.js";
+import { silentLogger, type Logger } from "../core/types.js";
+import { defaultAuthorizer, type Authorizer, type Identity } from "./authorize.js";
+import { filterWithin, topicMatches } from "./topic-rules.js";
+
+export interface AclTenant {
+  id: string;
+  /** granted filters relative to base, e.g. `shared/weather/#` */
+  topics?: readonly string[];
+  /** publish rate of each of its MQTT users */
+  messagesPerSecond?: number;
+}
+
+export interface AclAgent {
+  id: string;
+  tenant?: string;
+  /** extra filters relative to base the agent asks to subscribe to */
+  subscribe?: readonly string[];
+  /** publish rate of the agent's MQTT user */
+  messagesPerSecond?: number;
+}
+
+export interface TenantAclModel {
+  scope: GatewayScope;
+  tenants: readonly AclTenant[];
+  devices: readonly { id: string; tenant?: string }[];
+  agents: readonly AclAgent[];
+  /** publish rate of every other client (bus.limits.messagesPerSecond); undefined: unlimited */
+  defaultMessagesPerSecond?: number;
+}
+
+interface Grants {
+  /** filters the client may subscribe inside */
+  subscribe: string[];
+  /** topics (filters) the client may publish to */
+  publish: string[];
+  /** topics inside `publish` it may still not publish to */
+  publishDenied: string[];
+  messagesPerSecond: number | undefined;
+}
+
+/** First levels under base that belong to the gateway and to other tenants. */
+const RESERVED_ROOTS = new Set(["tenants", "devices", "agents", "replies", "audit", "status"]);
+
+/** The reply topic of a tenant user's requests without replyTo: inside its own subtree. */
+export function tenantReplyTopic(scope: GatewayScope, tenant: string, correlationId: string): string {
+  return `${gatewayBase(scope)}/tenants/${tenant}/replies/${correlationId}`;
+}
+
+/** A granted filter may name another subtree explicitly but never reach into one by wildcard. */
+function grantProblem(filter: string): string | undefined {
+  const [first, second] = filter.split("/");
+  if (first === "+" || first === "#") return "starts with a wildcard";
+  if (first !== undefined && RESERVED_ROOTS.has(first) && (second === undefined || second === "+" || second === "#")) {
+    return `reaches into every "${first}/…" subtree`;
+  }
+  return undefined;
+}
+
+export class TenantAuthorizer implements Authorizer {
+  #base: string;
+  #tenants = new Map<string, Grants>();
+  #agents = new Map<string, Grants>();
+  #defaultRate: number | undefined;
+
+  constructor(model: TenantAclModel, logger: Logger = silentLogger) {
+    const base = gatewayBase(model.scope);
+    this.#base = base;
+    this.#defaultRate = model.defaultMessagesPerSecond;
+    const rel = (f: string) => `${base}/${f}`;
+    const tenantTopics = new Map<string, readonly string[]>();
+    for (const t of model.tenants) {
+      t.topics?.forEach((f, i) => {
+        const problem = grantProblem(f);
+        if (problem) {
+          throw new LosError("LOS_E_CONFIG_INVALID", `tenant "${t.id}": granted topic "${f}" ${problem}; name the subtree explicitly`, {
+            details: { path: `tenants.${t.id}.topics.${i}`, filter: f },
+          });
+        }
+      });
+      tenantTopics.set(t.id, t.topics ?? []);
+    }
+    const tenantIds = new Set([...model.tenants.map((t) => t.id), ...model.devices.flatMap((d) => d.tenant ?? []), ...model.agents.flatMap((a) => a.tenant ?? [])]);
+    for (const id of tenantIds) {
+      const own = `${base}/tenants/${id}/#`;
+      const granted = (tenantTopics.get(id) ?? []).map(rel);
+      const devices = model.devices.filter((d) => d.tenant === id).map((d) => d.id);
+      const agents = model.agents.filter((a) => a.tenant === id).map((a) => a.id);
+      this.#tenants.set(id, {
+        subscribe: [own, `${base}/status`, ...devices.map((d) => `${base}/devices/${d}/#`), ...agents.map((a) => `${base}/agents/${a}/#`), ...granted],
+        publish: [own, ...devices.map((d) => `${base}/devices/${d}/write`), ...granted],
+        publishDenied: [],
+        messagesPerSecond: model.tenants.find((t) => t.id === id)?.messagesPerSecond,
+      });
+    }
+    for (const a of model.agents) {
+      const tenantScopes = a.tenant === undefined ? [] : [`tenants/${a.tenant}/#`, ...(tenantTopics.get(a.tenant) ?? [])];
+      const extra = (a.subscribe ?? []).filter((f) => {
+        if (tenantScopes.some((s) => filterWithin(f, s))) return true;
+        logger.warn(
+          { code: "LOS_E_BUS_NOT_AUTHORIZED", agent: a.id, tenant: a.tenant, filter: f },
+          "agent capabilities.subscribe filter lies outside its tenant's topics; it will be refused",
+        );
+        return false;
+      });
+      this.#agents.set(a.id, this.#agentGrants(a.id, extra.map(rel), a.messagesPerSecond));
+    }
+  }
+
+  #agentGrants(id: string, extra: string[], messagesPerSecond: number | undefined): Grants {
+    const own = `${this.#base}/agents/${id}`;
+    return {
+      subscribe: [`${own}/in/#`, `${this.#base}/status`, ...extra],
+      publish: [`${own}/#`],
+      publishDenied: [`${own}/in/#`, `${own}/status`],
+      messagesPerSecond,
+    };
+  }
+
+  #grants(identity: Identity): Grants | undefined {
+    if (identity.role === "tenant") {
+      if (identity.tenant === undefined) return undefined;
+      let g = this.#tenants.get(identity.tenant);
+      if (!g) this.#tenants.set(identity.tenant, (g = this.#unknownTenant(identity.tenant)));
+      return g;
+    }
+    if (identity.role === "agent" && identity.username !== undefined) {
+      return this.#agents.get(identity.username) ?? this.#agentGrants(identity.username, [], undefined);
+    }
+    return undefined;
+  }
+
+  #unknownTenant(id: string): Grants {
+    // a bus.users entry naming a tenant without config: its own subtree only
+    const own = `${this.#base}/tenants/${id}/#`;
+    return { subscribe: [own, `${this.#base}/status`], publish: [own], publishDenied: [], messagesPerSecond: undefined };
+  }
+
+  canPublish(identity: Identity, topic: string): boolean {
+    if (identity.role !== "tenant" && identity.role !== "agent") return defaultAuthorizer.canPublish(identity, topic);
+    const g = this.#grants(identity);
+    if (!g || topic.startsWith("$")) return false;
+    return g.publish.some((f) => topicMatches(f, topic)) && !g.publishDenied.some((f) => topicMatches(f, topic));
+  }
+
+  canSubscribe(identity: Identity, filter: string): boolean {
+    if (identity.role !== "tenant" && identity.role !== "agent") return defaultAuthorizer.canSubscribe(identity, filter);
+    const g = this.#grants(identity);
+    return g !== undefined && g.subscribe.some((scope) => filterWithin(filter, scope));
+  }
+
+  /** Messages per second this client may publish; undefined: unlimited. */
+  publishRateOf(identity: Identity): number | undefined {
+    return this.#grants(identity)?.messagesPerSecond ?? this.#defaultRate;
+  }
+}
+
+/** The ACL model of a loaded config: tenants, device owners, agents with their limits. */
+export function tenantAclModel(config: LoadedConfig): TenantAclModel {
+  const cfg = config.config;
+  const model: TenantAclModel = {
+    scope: { site: cfg.site, gateway: cfg.gateway },
+    tenants: (cfg.tenants ?? []).map((t) => ({
+      id: t.id,
+      ...(t.topics ? { topics: t.topics } : {}),
+      ...(t.quotas?.messagesPerSecond !== undefined ? { messagesPerSecond: t.quotas.messagesPerSecond } : {}),
+    })),
+    devices: config.devices.map((d) => ({ id: d.id, ...(d.tenant !== undefined ? { tenant: d.tenant } : {}) })),
+    agents: (cfg.agents ?? []).map((a) => {
+      const m = resolveManifest(a);
+      return {
+        id: a.id,
+        ...(a.tenant !== undefined ? { tenant: a.tenant } : {}),
+        ...(a.capabilities.subscribe ? { subscribe: a.capabilities.subscribe } : {}),
+        messagesPerSecond: m.limits.messagesPerSecond,
+      };
+    }),
+  };
+  const rate = (cfg.bus.limits as { messagesPerSecond?: number } | undefined)?.messagesPerSecond;
+  if (rate !== undefined) model.defaultMessagesPerSecond = rate;
+  return model;
+}
