@@ -1,18 +1,18 @@
 /**
  * Hosts agents in-process: hands each its context, feeds it readings (coalesced to the latest per
  * point while it is busy), wakes it on its timer, runs its tasks, and keeps one failing agent from
- * hurting the rest. After too many consecutive failures an agent is stopped as failed and the
- * gateway drives its actuators to their safe values.
+ * hurting the rest. After too many consecutive failures an agent is stopped as failed and `onFailed`
+ * tells its owner (the in-process host reports it to the supervisor, the isolated shell to the gateway).
  */
 import type { Clock, TimerHandle } from "../core/clock.js";
 import { LosError, toLosError } from "../core/errors.js";
 import type { LiveValues } from "../core/live-values.js";
-import { compilePointPatterns, type PointMatcher } from "../core/point-pattern.js";
 import type { AgentStatusPayload } from "../core/topics.js";
 import type { Actor, Logger, Reading, Value } from "../core/types.js";
 import type { ActuationResult } from "../devices/actuation.js";
 import { taskName, type Agent, type Perception } from "./agent.js";
 import type { AgentContext } from "./context.js";
+import { compileGrants, NO_OWNERS } from "./grants.js";
 
 export type AgentState = AgentStatusPayload["state"];
 
@@ -25,6 +25,8 @@ export interface AgentStats {
   actuations: number;
   refused: number;
   tasksDone: number;
+  /** time spent in the synchronous part of decisions and tasks, ms */
+  cpuMs: number;
   lastError?: { code: string; message: string; ts: number };
 }
 
@@ -39,13 +41,26 @@ export interface RuntimeDeps {
   onFailed?(agent: Agent): void;
   /** consecutive decision failures before the agent is marked failed (default 5) */
   maxConsecutiveFailures?: number;
+  /** what an agent may read and publish (default: its capabilities, no tenant visibility) */
+  grantsFor?(agent: Agent): RuntimeGrants;
+  /** the logger an agent's ctx.log writes to (default: logger.child({ agent })) */
+  loggerFor?(agent: Agent): Logger;
+}
+
+export interface RuntimeGrants {
+  canRead(pointId: string): boolean;
+  canPublish(subtopic: string): boolean;
 }
 
 interface Hosted {
   agent: Agent;
   ctx: AgentContext;
-  canRead: PointMatcher;
+  canRead: (pointId: string) => boolean;
   canPublish: (sub: string) => boolean;
+  /** taken out of the runtime: its context refuses everything from now on */
+  removed: boolean;
+  /** monotonic time the running decision started, undefined while idle */
+  busySince: number | undefined;
   abort: AbortController;
   pending: Map<string, Reading>;
   trigger: Perception["trigger"] | undefined;
@@ -70,13 +85,16 @@ export class AgentRuntime {
   add(agent: Agent): void {
     if (this.#hosted.has(agent.id)) throw new LosError("LOS_E_AGENT_CONFIG", `agent "${agent.id}" is already hosted`);
     const abort = new AbortController();
-    const publishable = new Set(agent.capabilities.publish ?? []);
+    // without grantsFor (standalone run(), the shell inside an isolated agent) capabilities alone decide:
+    // whoever feeds this runtime has filtered what the agent may see
+    const grants = this.#deps.grantsFor?.(agent) ?? compileGrants({ capabilities: agent.capabilities }, NO_OWNERS);
     const h: Hosted = {
       agent,
       abort,
-      // an agent may see the points it may write, e.g. to know whether a relay is already on
-      canRead: compilePointPatterns([...(agent.capabilities.read ?? []), ...(agent.capabilities.write ?? [])]),
-      canPublish: (sub) => sub === "actions" || publishable.has(sub) || publishable.has("*"),
+      canRead: (p) => grants.canRead(p),
+      canPublish: (sub) => grants.canPublish(sub),
+      removed: false,
+      busySince: undefined,
       ctx: undefined as unknown as AgentContext,
       pending: new Map(),
       trigger: undefined,
@@ -84,7 +102,7 @@ export class AgentRuntime {
       timer: undefined,
       consecutiveFailures: 0,
       idle: Promise.resolve(),
-      stats: { id: agent.id, state: "created", decisions: 0, failures: 0, actuations: 0, refused: 0, tasksDone: 0 },
+      stats: { id: agent.id, state: "created", decisions: 0, failures: 0, actuations: 0, refused: 0, tasksDone: 0, cpuMs: 0 },
     };
     if (agent.tenant !== undefined) h.stats.tenant = agent.tenant;
     h.ctx = this.#makeContext(h);
@@ -96,6 +114,47 @@ export class AgentRuntime {
 
   get(id: string): Agent | undefined {
     return this.#hosted.get(id)?.agent;
+  }
+
+  /**
+   * Take one agent out: abort its signal, stop its timer, detach it. Resolves when its running
+   * decision ended or after `graceMs` on the clock, whichever is first: a decision that never ends
+   * is abandoned (its context refuses everything from now on). The agent may be added again.
+   */
+  async remove(id: string, graceMs = 0): Promise<void> {
+    const h = this.#hosted.get(id);
+    if (!h) return;
+    this.#hosted.delete(id);
+    this.#readers.clear();
+    h.removed = true;
+    if (h.timer) this.#deps.clock.clearTimeout(h.timer);
+    if (h.stats.state !== "failed") h.stats.state = "stopping";
+    h.abort.abort(new LosError("LOS_E_CLOSED", `agent "${id}" stopped`));
+    if (h.busy && graceMs > 0) {
+      let timer: TimerHandle | undefined;
+      await Promise.race([h.idle, new Promise<void>((resolve) => (timer = this.#deps.clock.setTimeout(resolve, graceMs)))]);
+      if (timer) this.#deps.clock.clearTimeout(timer);
+    }
+    if (h.stats.state !== "failed") h.stats.state = "stopped";
+    if (h.agent.context === h.ctx) h.agent.attach(undefined);
+  }
+
+  /** Readings for one agent only (the supervisor has filtered them by its grants). */
+  deliverTo(id: string, readings: readonly Reading[]): void {
+    const h = this.#hosted.get(id);
+    if (!h || !this.#running) return;
+    for (const r of readings) h.pending.set(r.point, r);
+    if (readings.length > 0) this.#schedule(h, "reading");
+  }
+
+  /** Monotonic time the agent's current decision started; undefined while it is idle. */
+  busySince(id: string): number | undefined {
+    return this.#hosted.get(id)?.busySince;
+  }
+
+  statsOf(id: string): AgentStats | undefined {
+    const h = this.#hosted.get(id);
+    return h && { ...h.stats };
   }
 
   agents(): Agent[] {
@@ -192,21 +251,23 @@ export class AgentRuntime {
         const perception: Perception = { trigger: h.trigger, readings: [...h.pending.values()] };
         h.trigger = undefined;
         h.pending.clear();
+        h.busySince = this.#deps.clock.monotonic();
         await this.#runGuarded(h, async () => {
           for (const task of h.agent.takeTasks()) {
-            if (typeof task === "function") await task(h.ctx);
-            else await task.run(h.ctx);
+            await this.#timed(h, () => (typeof task === "function" ? task(h.ctx) : task.run(h.ctx)));
             h.stats.tasksDone++;
             h.ctx.log.info({ task: taskName(task) }, "task done");
           }
           const decide = h.agent.decideFn;
           if (decide) {
             h.stats.decisions++;
-            await decide(perception, h.ctx);
+            await this.#timed(h, () => decide(perception, h.ctx));
           }
         });
+        h.busySince = undefined;
       }
     } finally {
+      h.busySince = undefined;
       h.busy = false;
       if (h.stats.state !== "running") {
         h.trigger = undefined;
@@ -215,12 +276,22 @@ export class AgentRuntime {
     }
   }
 
+  /** CPU use of an in-process agent: the synchronous part of each call (awaited I/O is not its CPU). */
+  #timed(h: Hosted, fn: () => unknown): unknown {
+    const t0 = performance.now();
+    try {
+      return fn();
+    } finally {
+      h.stats.cpuMs += performance.now() - t0;
+    }
+  }
+
   async #runGuarded(h: Hosted, fn: () => Promise<void>): Promise<void> {
     try {
       await fn();
       h.consecutiveFailures = 0;
     } catch (err) {
-      if (h.abort.signal.aborted) return;
+      if (h.abort.signal.aborted || h.removed) return;
       const e = toLosError(err, "LOS_E_AGENT_FAILED");
       h.consecutiveFailures++;
       h.stats.failures++;
@@ -236,6 +307,7 @@ export class AgentRuntime {
   }
 
   #setState(h: Hosted, state: AgentState, error?: string): void {
+    if (h.removed) return;
     h.stats.state = state;
     const status: AgentStatusPayload = { state, ts: this.#deps.clock.now() };
     if (error !== undefined) status.error = error;
@@ -252,10 +324,11 @@ export class AgentRuntime {
       }
       return live.get(point);
     };
+    const gone = () => new LosError("LOS_E_AGENT_UNKNOWN", `agent "${h.agent.id}" was stopped; its late calls are refused`);
     return {
       agentId: h.agent.id,
       clock,
-      log: logger.child({ agent: h.agent.id }),
+      log: this.#deps.loggerFor?.(h.agent) ?? logger.child({ agent: h.agent.id }),
       signal: h.abort.signal,
       read,
       value: (point) => {
@@ -263,13 +336,18 @@ export class AgentRuntime {
         return r && r.quality === "good" && r.value !== null ? r.value : undefined;
       },
       actuate: async (point, value, reason) => {
+        if (h.removed) {
+          const e = gone();
+          return { ok: false, auditId: 0, point, code: e.code, message: e.message };
+        }
         const result = await this.#deps.actuate(actor, point, value, reason);
         if (result.ok) h.stats.actuations++;
         else h.stats.refused++;
         return result;
       },
       publish: async (sub, payload) => {
-        if (!/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/.test(sub) || !h.canPublish(sub)) {
+        if (h.removed) throw gone();
+        if (!h.canPublish(sub)) {
           throw new LosError("LOS_E_PUBLISH_NOT_PERMITTED", `agent "${h.agent.id}" may not publish "${sub}"`);
         }
         await this.#deps.publish(h.agent.id, sub, payload);
