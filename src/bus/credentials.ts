@@ -2,12 +2,14 @@
  * Bus users and their scrypt password hashes. There are no default passwords: on first start an
  * `admin` user with a random password is created in `<dataDir>/bus-credentials.json` (mode 0600)
  * and the plaintext is written once to `<dataDir>/bus-admin-password` (mode 0600) for the operator.
- * Users given in config take their password from an environment variable named in config.
+ * Users given in config take their password from an environment variable named in config;
+ * external and container agents log in with theirs (agent-credentials.ts).
  */
 import { randomBytes, scrypt, timingSafeEqual } from "node:crypto";
 import { chmod, mkdir, readFile, rename, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { LosError } from "../core/errors.js";
+import { agentPassword, type AgentLogin } from "./agent-credentials.js";
 import type { UserRole } from "./authorize.js";
 
 export interface ScryptParams {
@@ -141,6 +143,8 @@ export interface LoadCredentialsOptions {
   env?: NodeJS.ProcessEnv;
   /** scrypt cost for newly hashed passwords (tests may lower it) */
   scrypt?: ScryptParams;
+  /** external and container agents: users named by the agent id with role agent */
+  agents?: AgentLogin[];
 }
 
 export interface LoadedCredentials {
@@ -166,20 +170,29 @@ export async function loadOrCreateCredentials(
   const credentialsFile = join(dataDir, CREDENTIALS_FILE);
   const adminPasswordFile = join(dataDir, ADMIN_PASSWORD_FILE);
 
+  const agents = opts.agents ?? [];
   // check config first so a bad config does not leave a half-written data dir
   const seen = new Set<string>();
+  const reserve = (username: string, path: string) => {
+    if (username === ADMIN_USERNAME) {
+      throw new LosError("LOS_E_CONFIG_INVALID", `MQTT user "${ADMIN_USERNAME}" is reserved for the generated admin`, { details: { path, username } });
+    }
+    if (seen.has(username)) {
+      throw new LosError("LOS_E_CONFIG_INVALID", `MQTT user "${username}" is declared twice`, { details: { path, username } });
+    }
+    seen.add(username);
+  };
+  for (const a of agents) {
+    reserve(a.id, "agents");
+    const pw = a.passwordEnv === undefined ? "generated" : env[a.passwordEnv];
+    if (pw === undefined || pw === "") {
+      throw new LosError("LOS_E_SECRET_MISSING", `agent "${a.id}": environment variable ${a.passwordEnv} is not set`, {
+        details: { agent: a.id, env: a.passwordEnv },
+      });
+    }
+  }
   for (const u of configuredUsers) {
-    if (u.username === ADMIN_USERNAME) {
-      throw new LosError("LOS_E_CONFIG_INVALID", `bus user "${ADMIN_USERNAME}" is reserved for the generated admin`, {
-        details: { path: "bus.users", username: u.username },
-      });
-    }
-    if (seen.has(u.username)) {
-      throw new LosError("LOS_E_CONFIG_INVALID", `bus user "${u.username}" is listed twice`, {
-        details: { path: "bus.users", username: u.username },
-      });
-    }
-    seen.add(u.username);
+    reserve(u.username, "bus.users");
     if (!ROLES.includes(u.role)) {
       throw new LosError("LOS_E_CONFIG_INVALID", `bus user "${u.username}": role must be one of ${ROLES.join(", ")}`, {
         details: { path: "bus.users", username: u.username },
@@ -224,6 +237,10 @@ export async function loadOrCreateCredentials(
     const user: { username: string; role: UserRole; tenant?: string } = { username: u.username, role: u.role };
     if (u.tenant !== undefined) user.tenant = u.tenant;
     records.push(await hashPassword(user, env[u.passwordEnv] as string, params));
+  }
+  for (const a of agents) {
+    const user = { username: a.id, role: "agent" as const, ...(a.tenant !== undefined ? { tenant: a.tenant } : {}) };
+    records.push(await hashPassword(user, await agentPassword(dataDir, a, env), params));
   }
   return { store: createCredentialStore(records), createdAdmin, credentialsFile, adminPasswordFile };
 }
