@@ -10,8 +10,9 @@ import type { Agent } from "./agents/agent.js";
 import { WritePermissions } from "./agents/permissions.js";
 import { AgentRuntime } from "./agents/runtime.js";
 import { serveMqttWrites } from "./api/mqtt-writes.js";
-import { defaultAuthorizer } from "./bus/authorize.js";
+import { loginsFromConfig } from "./bus/agent-credentials.js";
 import { startBroker, type BrokerHandle } from "./bus/broker.js";
+import { TenantAuthorizer, tenantAclModel } from "./bus/tenant-authorizer.js";
 import type { BusClient } from "./bus/bus-client.js";
 import { loadOrCreateCredentials, type ScryptParams } from "./bus/credentials.js";
 import { systemClock, type Clock } from "./core/clock.js";
@@ -80,11 +81,13 @@ export async function buildGateway(config: LoadedConfig, options: GatewayOptions
     });
     cleanups.push(() => store.close());
 
-    const credentials = await loadOrCreateCredentials(
-      config.dataDir,
-      (cfg.bus.users ?? []).map((u) => ({ ...u })),
-      { ...(options.env ? { env: options.env } : {}), ...(options.scrypt ? { scrypt: options.scrypt } : {}) },
-    );
+    const logins = loginsFromConfig(cfg);
+    const credentials = await loadOrCreateCredentials(config.dataDir, logins.users, {
+      agents: logins.agents,
+      ...(options.env ? { env: options.env } : {}),
+      ...(options.scrypt ? { scrypt: options.scrypt } : {}),
+    });
+    const authorizer = new TenantAuthorizer(tenantAclModel(config), logger);
     if (credentials.createdAdmin) {
       logger.info({ file: credentials.adminPasswordFile }, "generated the MQTT admin password (readable only by this user)");
     }
@@ -92,7 +95,7 @@ export async function buildGateway(config: LoadedConfig, options: GatewayOptions
       listeners: cfg.bus.listeners.map((l) => ({ ...l })),
       credentials: credentials.store,
       limits: cfg.bus.limits ?? {},
-      authorizer: defaultAuthorizer,
+      authorizer,
       logger,
       clock,
     });
@@ -181,7 +184,7 @@ export async function buildGateway(config: LoadedConfig, options: GatewayOptions
       if (cfg.safeOnShutdown !== false) await actuation.driveToSafe(writablePointsOf(["*"]), "gateway shutdown");
     });
 
-    const stopWrites = serveMqttWrites({ broker, authorizer: defaultAuthorizer, scope, logger, actuate });
+    const stopWrites = serveMqttWrites({ broker, authorizer, scope, logger, actuate });
     cleanups.push(stopWrites);
 
     const status = (state: "online" | "offline") =>
