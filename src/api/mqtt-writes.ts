@@ -1,11 +1,15 @@
 /**
  * Point writes requested over MQTT (`…/devices/<device>/write`): parsed, attributed to the client's
  * authenticated identity, sent through the one actuation path, and answered with the standard
- * envelope on `replyTo` (a topic the client may subscribe to) or `…/replies/<correlationId>`.
+ * envelope on `replyTo` (a topic the client may subscribe to) or the default reply topic: a tenant
+ * user's `…/tenants/<T>/replies/<correlationId>` (only its tenant can read it), everyone else's
+ * `…/replies/<correlationId>`. A request whose replyTo the client could not read is dropped
+ * unanswered (answering it would leak to whoever reads that topic) and logged.
  */
 import type { AedesPublishPacket, Client } from "aedes";
-import type { Authorizer } from "../bus/authorize.js";
+import type { Authorizer, Identity } from "../bus/authorize.js";
 import type { BrokerHandle } from "../bus/broker.js";
+import { tenantReplyTopic } from "../bus/tenant-authorizer.js";
 import { topicMatches } from "../bus/topic-rules.js";
 import { errorEnvelope, LosError, okEnvelope } from "../core/errors.js";
 import { gatewayBase, topics, type DeviceWriteRequest, type GatewayScope } from "../core/topics.js";
@@ -45,6 +49,11 @@ export function serveMqttWrites(deps: MqttWritesDeps): () => void {
   const filter = `${gatewayBase(scope)}/devices/+/write`;
   const log = logger.child({ component: "mqtt-writes" });
 
+  const defaultReplyTopic = (identity: Identity | undefined, correlationId: string) =>
+    identity?.role === "tenant" && identity.tenant !== undefined
+      ? tenantReplyTopic(scope, identity.tenant, correlationId)
+      : topics.reply(scope, correlationId);
+
   const reply = (topic: string, body: unknown) =>
     broker.client.publish(topic, body as object).catch((err: unknown) => log.warn({ err, topic }, "write reply not delivered"));
 
@@ -59,7 +68,7 @@ export function serveMqttWrites(deps: MqttWritesDeps): () => void {
       const head = (body && typeof body === "object" ? body : {}) as Partial<Record<"correlationId" | "replyTo", unknown>>;
       correlationId = typeof head.correlationId === "string" ? head.correlationId.slice(0, 128) : undefined;
       const replyTo = typeof head.replyTo === "string" ? head.replyTo : undefined;
-      replyTopic = replyTo ?? (correlationId ? topics.reply(scope, correlationId.replace(/[/#+]/g, "_")) : undefined);
+      replyTopic = replyTo ?? (correlationId ? defaultReplyTopic(identity, correlationId.replace(/[/#+]/g, "_")) : undefined);
       if (head.replyTo !== undefined && (!identity || replyTo === undefined || /[#+]/.test(replyTo) || !deps.authorizer.canSubscribe(identity, replyTo))) {
         replyTopic = undefined;
         throw new LosError("LOS_E_REQUEST_INVALID", "replyTo must be a topic this client may subscribe to");
@@ -77,7 +86,9 @@ export function serveMqttWrites(deps: MqttWritesDeps): () => void {
         );
       }
     } catch (err) {
-      log.warn({ err: (err as Error).message, client: client.id }, "bad write request");
+      const code = err instanceof LosError ? err.code : undefined;
+      const who = { client: client.id, username: identity?.username, correlationId, answered: replyTopic !== undefined };
+      log.warn({ code, err: (err as Error).message, ...who }, "bad write request");
       if (replyTopic) await reply(replyTopic, errorEnvelope(err, correlationId));
     }
   };
