@@ -14,3 +14,5 @@ export { openDatabase, openDatabaseReadOnly } from "./sqlite.js";
 export type { Db, OpenDatabaseOptions, Synchronous } from "./sqlite.js";
 export { migrate, schemaVersion, latestVersion, assertSchemaCurrent } from "./migrations.js";
 export type { Migration, MigrationResult } from "./migrations.js";
+export { AgentsRepo } from "./agents-repo.js";
+export type { AgentSnapshot, AgentExitRecord } from "./agents-repo.js";

@@ -1,5 +1,6 @@
 /**
- * Schema of state.db (acknowledged data: audit of actuations now; tasks and outbox later).
+ * Schema of state.db (acknowledged data: audit of actuations, the agents' last snapshot; tasks and
+ * outbox later).
  * Opened with synchronous=FULL. See docs/store.md.
  */
 import type { Migration } from "./migrations.js";
@@ -29,6 +30,22 @@ export const STATE_MIGRATIONS: readonly Migration[] = [
         CREATE INDEX audit_ts ON audit (ts);
         CREATE INDEX audit_point_ts ON audit (point, ts);
         CREATE INDEX audit_actor_ts ON audit (actor_id, ts);
+      `);
+    },
+  },
+  {
+    version: 2,
+    name: "agents",
+    up(db) {
+      db.exec(`
+        -- the supervisor's last snapshot of each agent (state and accounting as JSON), for the CLI
+        CREATE TABLE agents (
+          id         TEXT PRIMARY KEY,
+          tenant     TEXT,
+          state      TEXT NOT NULL,
+          updated_at INTEGER NOT NULL,
+          data       TEXT NOT NULL
+        );
       `);
     },
   },

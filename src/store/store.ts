@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { systemClock, type Clock } from "../core/clock.js";
 import { LosError } from "../core/errors.js";
 import { silentLogger, type Logger } from "../core/types.js";
+import { AgentsRepo } from "./agents-repo.js";
 import { AuditRepo } from "./audit-repo.js";
 import { HISTORY_MIGRATIONS } from "./history-migrations.js";
 import { assertSchemaCurrent, migrate } from "./migrations.js";
@@ -50,6 +51,7 @@ export interface Store {
   readonly dataDir: string;
   telemetry: TelemetryRepo;
   audit: AuditRepo;
+  agents: AgentsRepo;
   retention: Retention;
   /** Stop retention, flush telemetry, close both files. Rejects with LOS_E_STORE_WRITE if the final flush failed (files are closed anyway). */
   close(): Promise<void>;
@@ -59,6 +61,7 @@ export interface ReadOnlyStore {
   readonly dataDir: string;
   telemetry: TelemetryQueries;
   audit: Pick<AuditRepo, "list" | "count">;
+  agents: Pick<AgentsRepo, "list">;
   close(): void;
 }
 
@@ -100,6 +103,7 @@ export function openStore(options: StoreOptions): Store {
       dataDir,
       telemetry,
       audit,
+      agents: new AgentsRepo(state),
       retention,
       close: () => (closing ??= close()),
     };
@@ -123,6 +127,7 @@ export function openStoreReadOnly(dataDir: string): ReadOnlyStore {
       dataDir,
       telemetry: new TelemetryQueries(history),
       audit: new AuditRepo(state),
+      agents: new AgentsRepo(state),
       close: () => {
         for (const db of opened) if (db.open) db.close();
       },
