@@ -1,0 +1,119 @@
+/**
+ * Parsing what an external agent publishes (docs/agent-protocol.md). Nothing from the network is
+ * trusted: every field is checked, and anything else becomes LOS_E_AGENT_PROTOCOL carrying the
+ * message's correlationId when it had a usable one, so the gateway can answer it.
+ */
+import { ERROR_CODES, LosError, type ErrorCode } from "../../core/errors.js";
+import type {
+  AgentActuateRequest,
+  AgentEndPayload,
+  AgentHeartbeatPayload,
+  AgentLogPayload,
+  AgentRegisterPayload,
+  AgentRequestKind,
+} from "../../core/topics.js";
+import type { Value } from "../../core/types.js";
+
+/** longest string field accepted from an agent (points, reasons, log lines, ids) */
+export const MAX_FIELD = 4096;
+const MAX_CORRELATION_ID = 128;
+const LEVELS = new Set(["debug", "info", "warn", "error"]);
+const USAGE_KEYS = ["cpuMs", "heapBytes", "decisions", "failures"] as const;
+
+export type AgentRequest =
+  | { kind: "register"; body: AgentRegisterPayload }
+  | { kind: "heartbeat"; body: AgentHeartbeatPayload }
+  | { kind: "actuate"; body: AgentActuateRequest }
+  | { kind: "log"; body: AgentLogPayload }
+  | { kind: "failed" | "stopped" | "gone"; body: AgentEndPayload };
+
+/** A malformed message; `correlationId` is set when the sender can be answered. */
+export class AgentProtocolError extends LosError {
+  readonly correlationId: string | undefined;
+  constructor(why: string, correlationId: string | undefined) {
+    super("LOS_E_AGENT_PROTOCOL", `malformed agent message: ${why}`);
+    this.correlationId = correlationId;
+  }
+}
+
+function correlationOf(m: Record<string, unknown>): string | undefined {
+  const c = m.correlationId;
+  return typeof c === "string" && c.length > 0 && c.length <= MAX_CORRELATION_ID ? c : undefined;
+}
+
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === "string" && Object.hasOwn(ERROR_CODES, code);
+}
+
+/** Parse the payload of `agents/<id>/<kind>`; throws AgentProtocolError. */
+export function parseAgentRequest(kind: AgentRequestKind, payload: Buffer): AgentRequest {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(payload.toString("utf8"));
+  } catch {
+    throw new AgentProtocolError(`${kind}: payload is not JSON`, undefined);
+  }
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new AgentProtocolError(`${kind}: payload must be a JSON object`, undefined);
+  const m = raw as Record<string, unknown>;
+  const cid = correlationOf(m);
+  const bad = (why: string) => new AgentProtocolError(`${kind}: ${why}`, cid);
+  const str = (field: string, optional = false): string | undefined => {
+    const v = m[field];
+    if (v === undefined && optional) return undefined;
+    if (typeof v !== "string" || v.length === 0 || v.length > MAX_FIELD) throw bad(`${field} must be a non-empty string of at most ${MAX_FIELD} characters`);
+    return v;
+  };
+  switch (kind) {
+    case "register": {
+      if (!Number.isSafeInteger(m.protocol) || (m.protocol as number) < 1) throw bad("protocol must be a positive integer (this gateway speaks 1)");
+      const body: AgentRegisterPayload = { protocol: m.protocol as number, language: str("language") as string };
+      const version = str("version", true);
+      if (version !== undefined) body.version = version;
+      if (m.pid !== undefined) {
+        if (!Number.isSafeInteger(m.pid) || (m.pid as number) < 0) throw bad("pid must be a non-negative integer");
+        body.pid = m.pid as number;
+      }
+      if (cid !== undefined) body.correlationId = cid;
+      return { kind, body };
+    }
+    case "heartbeat": {
+      if (m.usage === undefined) return { kind, body: {} };
+      if (typeof m.usage !== "object" || m.usage === null) throw bad("usage must be an object");
+      const usage: NonNullable<AgentHeartbeatPayload["usage"]> = {};
+      for (const k of USAGE_KEYS) {
+        const n = (m.usage as Record<string, unknown>)[k];
+        if (n === undefined) continue;
+        if (typeof n !== "number" || !Number.isFinite(n) || n < 0) throw bad(`usage.${k} must be a finite number >= 0`);
+        usage[k] = n;
+      }
+      return { kind, body: { usage } };
+    }
+    case "actuate": {
+      if (cid === undefined) throw bad(`correlationId must be a non-empty string of at most ${MAX_CORRELATION_ID} characters`);
+      const v = m.value;
+      if (!((typeof v === "number" && Number.isFinite(v)) || typeof v === "boolean" || (typeof v === "string" && v.length <= MAX_FIELD))) {
+        throw bad("value must be a finite number, a boolean or a string");
+      }
+      return { kind, body: { correlationId: cid, point: str("point") as string, value: v as Value, reason: str("reason") as string } };
+    }
+    case "log": {
+      if (typeof m.level !== "string" || !LEVELS.has(m.level)) throw bad("level must be debug, info, warn or error");
+      const body: AgentLogPayload = { level: m.level as AgentLogPayload["level"], msg: str("msg") as string };
+      if (m.obj !== undefined) {
+        if (typeof m.obj !== "object" || m.obj === null || Array.isArray(m.obj)) throw bad("obj must be an object");
+        body.obj = m.obj as Record<string, unknown>;
+      }
+      return { kind, body };
+    }
+    case "failed":
+    case "stopped":
+    case "gone": {
+      const body: AgentEndPayload = {};
+      const code = str("code", true);
+      const message = str("message", true);
+      if (code !== undefined) body.code = code;
+      if (message !== undefined) body.message = message;
+      return { kind, body };
+    }
+  }
+}
