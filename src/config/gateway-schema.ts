@@ -42,6 +42,9 @@ export const BusConfig = Type.Object(
           maxPayloadBytes: Type.Optional(Type.Integer({ minimum: 64, maximum: 268_435_455 })),
           maxTopicDepth: Type.Optional(Type.Integer({ minimum: 2, maximum: 64 })),
           maxTopicLength: Type.Optional(Type.Integer({ minimum: 16, maximum: 65_535 })),
+          messagesPerSecond: Type.Optional(
+            Type.Number({ exclusiveMinimum: 0, description: "PUBLISH rate of each client without a tenant quota or agent limit (default: no limit)" }),
+          ),
         },
         { additionalProperties: false },
       ),
