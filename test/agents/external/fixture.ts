@@ -75,7 +75,7 @@ export function hostOptions(broker: BrokerHandle, config: AgentConfig = VENT): H
       async actuate(point, value, reason): Promise<ActuationResult> {
         rec.actuations.push({ point, value, reason });
         if (point === "gh1/vent") return { ok: true, auditId: ++auditId, point, value };
-        if (point === "gh1/heater") return { ok: false, auditId: ++auditId, point, code: "LOS_E_WRITE_RANGE", message: "out of range" };
+        if (point === "gh1/heater") return { ok: false, auditId: ++auditId, point, code: "LOS_E_WRITE_OUT_OF_RANGE", message: "out of range" };
         throw new LosError("LOS_E_WRITE_NOT_PERMITTED", `agent may not write ${point}`);
       },
       async publish() {},

@@ -94,7 +94,7 @@ describe("external host over a real broker and a real MQTT agent", () => {
     const refused = await a.next("replies", (b) => b.correlationId === "c2");
     const thrown = await a.next("replies", (b) => b.correlationId === "c3");
     expect(ok).toEqual({ ok: true, data: { auditId: 1, point: "gh1/vent", value: 40 }, correlationId: "c1" });
-    expect(refused).toMatchObject({ ok: false, error: { code: "LOS_E_WRITE_RANGE", details: { auditId: 2, point: "gh1/heater" } } });
+    expect(refused).toMatchObject({ ok: false, error: { code: "LOS_E_WRITE_OUT_OF_RANGE", details: { auditId: 2, point: "gh1/heater" } } });
     expect(thrown).toMatchObject({ ok: false, error: { code: "LOS_E_WRITE_NOT_PERMITTED" } });
     expect(rec.actuations.map((x) => x.point)).toEqual(["gh1/vent", "gh1/heater", "gh9/valve"]);
   });
