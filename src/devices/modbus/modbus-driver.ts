@@ -1,15 +1,15 @@
 /**
  * Modbus driver: one per connection key (a Modbus TCP peer or an RTU serial bus), serving every
  * unit id behind it. Requests go through the connection's RequestQueue; each one names its unit id
- * explicitly (modbus-serial's writeFCn(address, …) calls), so there is no shared `setID` state even
- * with several TCP requests in flight (TCP transactions are matched by MBAP transaction id).
+ * explicitly, so several TCP requests may be in flight (matched by MBAP transaction id).
  *
- * Connection loss (close, reset, refused, a TCP stream desynchronised by a bad frame) marks the driver
- * disconnected and fails the requests in flight with LOS_E_DEVICE_DISCONNECTED; the link
- * (modbus-link.ts) reconnects in the background with exponential backoff and jitter. Requests made
- * while disconnected fail at once without touching the wire. Nothing here throws from a timer or an event.
+ * The wire is a transport (modbus-transport.ts): our own MBAP client for TCP, modbus-serial for RTU
+ * (loaded only when an RTU connection exists). Connection loss (close, reset, refused, a TCP stream
+ * desynchronised by a bad frame) marks the driver disconnected and fails the requests in flight with
+ * LOS_E_DEVICE_DISCONNECTED; the link (modbus-link.ts) reconnects in the background with exponential
+ * backoff and jitter. Requests made while disconnected fail at once without touching the wire.
+ * Nothing here throws from a timer or an event.
  */
-import type ModbusRTU from "modbus-serial";
 import { systemClock, type Clock } from "../../core/clock.js";
 import { LosError, isLosError } from "../../core/errors.js";
 import { silentLogger, type Logger, type Value } from "../../core/types.js";
@@ -18,7 +18,8 @@ import { encodeBoolRegister, encodeRegisters, toBool, type CodecPoint } from "..
 import type { BlockData, BlockResult, Driver, DriverError, DriverHealth, ReadOptions } from "../driver.js";
 import { RequestQueue } from "../request-queue.js";
 import { translateModbusError, type TranslateContext } from "./modbus-errors.js";
-import { ModbusLink, type ModbusConnection, type PortInternals } from "./modbus-link.js";
+import { ModbusLink, type ModbusConnection } from "./modbus-link.js";
+import type { ModbusTransport } from "./modbus-transport.js";
 import type { ReadBlock } from "./read-plan.js";
 
 export { DEFAULT_RECONNECT_MAX_MS, DEFAULT_RECONNECT_MIN_MS, type ModbusConnection } from "./modbus-link.js";
@@ -33,11 +34,14 @@ export interface ModbusDriverOptions {
   random?: () => number;
   /** called on every connect / disconnect (never throws into the driver) */
   onConnectionChange?: (connected: boolean, error?: LosError) => void;
+  /**
+   * Clock of request and connect timeouts (default the system clock, whatever `clock` is): a test
+   * that steps `clock` through poll intervals should not also have to step through I/O waits.
+   */
+  timeoutClock?: Clock;
 }
 
 export const DEFAULT_TIMEOUT_MS = 1000;
-
-type Callback<T> = (err: unknown, data?: T) => void;
 
 function defaultInterFrameDelay(c: ModbusConnection): number {
   if (c.interFrameDelayMs !== undefined) return c.interFrameDelayMs;
@@ -47,7 +51,6 @@ function defaultInterFrameDelay(c: ModbusConnection): number {
 
 export class ModbusDriver implements Driver {
   readonly key: string;
-  #conn: ModbusConnection;
   #clock: Clock;
   #log: Logger;
   #onChange: ((connected: boolean, error?: LosError) => void) | undefined;
@@ -55,17 +58,13 @@ export class ModbusDriver implements Driver {
   #timeoutMs: number;
   #link: ModbusLink;
   #closed = false;
-  #inFlight = new Set<(err: LosError) => void>();
   #requests = 0;
   #failures = 0;
   #lastError: DriverError | undefined;
   #latencyMs: number | undefined;
-  /** TCP with maxInFlight > 1: requests issued in one turn share one socket write */
-  #cork: boolean;
 
   constructor(options: ModbusDriverOptions) {
     const c = options.connection;
-    this.#conn = c;
     this.key = connectionKey(c);
     this.#clock = options.clock ?? systemClock;
     this.#log = (options.logger ?? silentLogger).child({ connection: this.key });
@@ -75,16 +74,14 @@ export class ModbusDriver implements Driver {
       connection: c,
       key: this.key,
       clock: this.#clock,
+      timeoutClock: options.timeoutClock ?? systemClock,
       logger: this.#log,
       random: options.random ?? Math.random,
       timeoutMs: this.#timeoutMs,
       events: {
         up: () => this.#notify(true),
         lost: (err) => {
-          const down =
-            err.code === "LOS_E_DEVICE_DISCONNECTED" ? err : new LosError("LOS_E_DEVICE_DISCONNECTED", `reconnecting after: ${err.message}`, { cause: err });
           this.#lastError = { code: err.code, message: err.message, ts: this.#clock.now() };
-          for (const fail of [...this.#inFlight]) fail(down);
           this.#notify(false, err);
         },
         openFailed: (err) => {
@@ -93,7 +90,6 @@ export class ModbusDriver implements Driver {
       },
     });
     const maxInFlight = c.type === "modbus-tcp" ? (c.maxInFlight ?? 1) : 1;
-    this.#cork = maxInFlight > 1;
     this.#queue = new RequestQueue({
       clock: this.#clock,
       maxInFlight,
@@ -115,9 +111,7 @@ export class ModbusDriver implements Driver {
     if (this.#closed) return;
     this.#closed = true;
     this.#queue.close();
-    const closedErr = new LosError("LOS_E_DRIVER_CLOSED");
-    for (const fail of [...this.#inFlight]) fail(closedErr);
-    await this.#link.close();
+    await this.#link.close(new LosError("LOS_E_DRIVER_CLOSED"));
   }
 
   health(): DriverHealth {
@@ -185,117 +179,62 @@ export class ModbusDriver implements Driver {
   // ---------------------------------------------------------------- requests
 
   async #readBlock(unitId: number, b: ReadBlock): Promise<BlockResult> {
-    const t0 = this.#clock.monotonic();
     const ctx: TranslateContext = { unitId, address: b.address, count: b.count, key: this.key };
+    const t0 = this.#clock.monotonic();
     let data: BlockData;
-    switch (b.kind) {
-      case "coil":
-        data = (await this.#exec<{ data: boolean[] }>(ctx, (c, cb) => c.writeFC1(unitId, b.address, b.count, cb))).data;
-        break;
-      case "discrete":
-        data = (await this.#exec<{ data: boolean[] }>(ctx, (c, cb) => c.writeFC2(unitId, b.address, b.count, cb))).data;
-        break;
-      case "holding":
-        data = (await this.#exec<{ data: number[] }>(ctx, (c, cb) => c.writeFC3(unitId, b.address, b.count, cb))).data;
-        break;
-      case "input":
-        data = (await this.#exec<{ data: number[] }>(ctx, (c, cb) => c.writeFC4(unitId, b.address, b.count, cb))).data;
-        break;
+    try {
+      const t = this.#begin(ctx);
+      if (b.kind === "holding" || b.kind === "input") data = await t.readRegisters(unitId, b.kind === "holding" ? 3 : 4, b.address, b.count);
+      else data = await t.readBits(unitId, b.kind === "coil" ? 1 : 2, b.address, b.count);
+    } catch (err) {
+      throw this.#failed(err, ctx);
     }
-    if (data.length > b.count) data.length = b.count; // bit reads come back padded to whole bytes
-    return { ok: true, data, latencyMs: this.#clock.monotonic() - t0 };
+    const latencyMs = this.#clock.monotonic() - t0;
+    this.#latencyMs = latencyMs;
+    return { ok: true, data, latencyMs };
   }
 
   async #write(unitId: number, p: CodecPoint, bool: boolean | undefined, words: number[] | undefined): Promise<void> {
     const ctx: TranslateContext = { unitId, address: p.address, count: p.count, key: this.key };
-    if (p.register === "coil") {
-      await this.#exec(ctx, (c, cb) => c.writeFC5(unitId, p.address, bool === true, cb));
-      return;
-    }
-    if (words === undefined) {
-      let current = 0;
-      if (p.bit !== undefined) {
-        // read-modify-write inside one queued job: no other request of ours can interleave
-        const r = await this.#exec<{ data: number[] }>(ctx, (c, cb) => c.writeFC3(unitId, p.address, 1, cb));
-        current = r.data[0] ?? 0;
+    const t0 = this.#clock.monotonic();
+    try {
+      if (p.register === "coil") {
+        await this.#begin(ctx).writeCoil(unitId, p.address, bool === true);
+      } else {
+        if (words === undefined) {
+          let current = 0;
+          if (p.bit !== undefined) {
+            // read-modify-write inside one queued job: no other request of ours can interleave
+            current = (await this.#begin(ctx).readRegisters(unitId, 3, p.address, 1))[0] ?? 0;
+          }
+          words = [encodeBoolRegister(p, bool === true, current)];
+        }
+        const t = this.#begin(ctx);
+        if (words.length === 1) await t.writeRegister(unitId, p.address, words[0]!);
+        else await t.writeRegisters(unitId, p.address, words);
       }
-      words = [encodeBoolRegister(p, bool === true, current)];
+    } catch (err) {
+      throw this.#failed(err, ctx);
     }
-    const w = words;
-    if (w.length === 1) await this.#exec(ctx, (c, cb) => c.writeFC6(unitId, p.address, w[0]!, cb));
-    else await this.#exec(ctx, (c, cb) => c.writeFC16(unitId, p.address, w, cb));
+    this.#latencyMs = this.#clock.monotonic() - t0;
   }
 
-  /** Run one library call with its callback, translating the outcome; the one place requests meet the wire. */
-  #exec<T>(ctx: TranslateContext, call: (client: ModbusRTU, cb: Callback<T>) => void): Promise<T> {
-    const client = this.#link.client;
-    if (!client) {
-      const err = new LosError("LOS_E_DEVICE_DISCONNECTED", `not connected to ${this.key}${this.#lastError ? `: ${this.#lastError.message}` : ""}`, {
+  /** The open transport for one more request, or LOS_E_DEVICE_DISCONNECTED without touching the wire. */
+  #begin(ctx: TranslateContext): ModbusTransport {
+    const t = this.#link.transport;
+    if (!t) {
+      throw new LosError("LOS_E_DEVICE_DISCONNECTED", `not connected to ${this.key}${this.#lastError ? `: ${this.#lastError.message}` : ""}`, {
         details: { ...ctx },
       });
-      this.#noteFailure(err);
-      return Promise.reject(err);
-    }
-    const internals = client as unknown as PortInternals;
-    if (this.#conn.type === "modbus-rtu" && internals._port && Buffer.isBuffer(internals._port._buffer)) {
-      internals._port._buffer = Buffer.alloc(0); // drop leftovers of an earlier, failed answer
     }
     this.#requests++;
-    const link = this.#link;
-    const rx0 = link.rxBytes;
-    const t0 = this.#clock.monotonic();
-    // The id this request will get: modbus-serial registers it under this key and never removes it,
-    // so up to 256 finished requests per connection (their callbacks, promises and answers) would stay
-    // reachable — ~40 MB of heap with 100 devices. Remove our entry once the request is settled.
-    const txKey = String(internals._port?._transactionIdWrite);
-    return new Promise<T>((resolve, reject) => {
-      let done = false;
-      const onAnswer: Callback<T> = (err, data) => finish(err ? translateModbusError(err, ctx) : undefined, data);
-      const finish = (err: LosError | undefined, data?: T): void => {
-        if (done) return;
-        done = true;
-        this.#clock.clearTimeout(guard);
-        this.#inFlight.delete(finish);
-        const transactions = internals._transactions;
-        if (transactions?.[txKey]?.next === onAnswer) delete transactions[txKey];
-        if (!err) {
-          this.#latencyMs = this.#clock.monotonic() - t0;
-          resolve(data as T);
-          return;
-        }
-        reject(this.#afterError(client, err, link.rxBytes > rx0));
-      };
-      // Backstop in case the library never calls back; its own timeout normally fires first.
-      const guard = this.#clock.setTimeout(
-        () => finish(new LosError("LOS_E_DEVICE_TIMEOUT", `no answer within ${this.#timeoutMs} ms`, { details: { ...ctx } })),
-        this.#timeoutMs + 1000,
-      );
-      guard.unref?.();
-      this.#inFlight.add(finish);
-      if (this.#cork) link.corkUntilLater();
-      try {
-        call(client, onAnswer);
-      } catch (err) {
-        finish(translateModbusError(err, ctx));
-      }
-    });
+    return t;
   }
 
-  /** Classify a failed request, count it, and decide whether the connection must be rebuilt. */
-  #afterError(client: ModbusRTU, err: LosError, bytesArrived: boolean): LosError {
-    let e = err;
-    if (e.code === "LOS_E_DEVICE_TIMEOUT" && bytesArrived) {
-      // Something came back, but never a frame the library could accept: garbage or a short frame.
-      e = new LosError("LOS_E_DEVICE_BAD_FRAME", `bytes arrived but no valid answer (${e.message})`, { cause: err, details: err.details });
-    }
-    if (e.code === "LOS_E_DEVICE_TIMEOUT" && !client.isOpen) {
-      e = new LosError("LOS_E_DEVICE_DISCONNECTED", `connection to ${this.key} lost`, { cause: err, details: err.details });
-    }
+  /** A request failed: its coded error, counted (the transport has already dropped a broken connection). */
+  #failed(err: unknown, ctx: TranslateContext): LosError {
+    const e = translateModbusError(err, ctx);
     this.#noteFailure(e);
-    if (e.code === "LOS_E_DEVICE_DISCONNECTED" || (e.code === "LOS_E_DEVICE_BAD_FRAME" && this.#conn.type === "modbus-tcp")) {
-      // A TCP stream that carried a bad frame may be out of step with MBAP framing: start afresh.
-      this.#link.lost(client, e);
-    }
     return e;
   }
 

@@ -1,5 +1,7 @@
 /**
- * Translate what modbus-serial reports into the project's coded errors, at the driver's edge.
+ * Translate what modbus-serial (the RTU path) and the socket below a Modbus client report into the
+ * project's coded errors, at the driver's edge. The TCP client (tcp-client.ts) raises coded errors
+ * itself and uses `exceptionError` for exception responses.
  *
  * modbus-serial 8.0.25 reports (index.js, ports/*):
  * - timeouts: a TransactionTimedOutError, `errno: "ETIMEDOUT"`, message "Timed out";
@@ -51,12 +53,22 @@ interface LibraryError {
   modbusCode?: unknown;
 }
 
-export interface TranslateContext {
+// a type, not an interface: it is spread into LosError details (a Record)
+export type TranslateContext = {
   unitId?: number;
   fc?: number;
   address?: number;
   count?: number;
   key?: string;
+};
+
+/** LOS_E_DEVICE_EXCEPTION for an exception response carrying `exceptionCode`. */
+export function exceptionError(exceptionCode: number, ctx: TranslateContext = {}, cause?: unknown): LosError {
+  const exceptionName = EXCEPTION_NAMES[exceptionCode] ?? "UNKNOWN_EXCEPTION";
+  return new LosError("LOS_E_DEVICE_EXCEPTION", `exception ${exceptionCode} ${exceptionName} from unit ${ctx.unitId ?? "?"}`, {
+    cause,
+    details: { ...ctx, exceptionCode, exceptionName },
+  });
 }
 
 /** The coded error for anything modbus-serial (or the socket/serial port below it) reported. */
@@ -66,15 +78,7 @@ export function translateModbusError(err: unknown, ctx: TranslateContext = {}): 
   const message = typeof e.message === "string" && e.message !== "" ? e.message : String(err);
   const details: Record<string, unknown> = { ...ctx };
   let code: ErrorCode;
-  if (typeof e.modbusCode === "number") {
-    code = "LOS_E_DEVICE_EXCEPTION";
-    details.exceptionCode = e.modbusCode;
-    details.exceptionName = EXCEPTION_NAMES[e.modbusCode] ?? "UNKNOWN_EXCEPTION";
-    return new LosError(code, `exception ${e.modbusCode} ${String(details.exceptionName)} from unit ${ctx.unitId ?? "?"}`, {
-      cause: err,
-      details,
-    });
-  }
+  if (typeof e.modbusCode === "number") return exceptionError(e.modbusCode, ctx, err);
   const errno = typeof e.errno === "string" ? e.errno : typeof e.code === "string" ? e.code : undefined;
   if (errno === "ETIMEDOUT" || e.name === "TransactionTimedOutError") {
     code = "LOS_E_DEVICE_TIMEOUT";
