@@ -14,6 +14,7 @@ import { certsCommand } from "./commands/certs.js";
 import { demoCommand } from "./commands/demo.js";
 import { historyCommand } from "./commands/history.js";
 import { pointsCommand } from "./commands/points.js";
+import { runAgentCommand } from "./commands/run-agent.js";
 import { scanCommand } from "./commands/scan.js";
 import { schemaCommand } from "./commands/schema.js";
 import { simCommand } from "./commands/sim.js";
@@ -28,7 +29,7 @@ const program = new Command("llmagentos")
   .showHelpAfterError("(run with --help for usage)")
   .exitOverride();
 
-for (const add of [startCommand, demoCommand, validateCommand, simCommand, pointsCommand, historyCommand, auditCommand, schemaCommand, scanCommand, certsCommand, browseCommand]) {
+for (const add of [startCommand, demoCommand, validateCommand, simCommand, pointsCommand, historyCommand, auditCommand, schemaCommand, scanCommand, certsCommand, browseCommand, runAgentCommand]) {
   add(program);
 }
 program.commands.forEach(function exitOverrideAll(cmd: Command) {
