@@ -2,18 +2,23 @@
  * aedes authorizePublish / authorizeSubscribe hooks: our topic rules and limits first, then the
  * pluggable Authorizer. MQTT 3.1.1 has no negative PUBACK, so a refused PUBLISH closes the
  * connection (as aedes does for any authorizePublish error); a refused SUBSCRIBE filter gets 0x80
- * in SUBACK, and a malformed filter closes the connection [MQTT-4.8.0-1].
+ * in SUBACK, and a malformed filter closes the connection [MQTT-4.8.0-1]. An authorized PUBLISH
+ * over its client's rate is held back (rate-limit.ts).
  */
 import type { Client, PublishPacket, Subscription } from "aedes";
+import type { Clock } from "../core/clock.js";
 import type { Logger } from "../core/types.js";
 import type { Authorizer, Identity } from "./authorize.js";
 import type { BusStatsCollector } from "./bus-stats.js";
+import { PublishThrottle } from "./rate-limit.js";
 import { checkTopicFilter, checkTopicName, type TopicLimits } from "./topic-rules.js";
 
 export interface AclHooksOptions {
   authorizer: Authorizer;
-  limits: TopicLimits & { maxPayloadBytes: number };
+  /** messagesPerSecond: every client's publish rate where the authorizer names none */
+  limits: TopicLimits & { maxPayloadBytes: number; messagesPerSecond?: number };
   logger: Logger;
+  clock: Clock;
   stats: BusStatsCollector;
   identities: WeakMap<Client, Identity>;
 }
@@ -23,6 +28,8 @@ function describe(client: Client, identity: Identity | undefined) {
 }
 
 export function createAclHooks(o: AclHooksOptions) {
+  const throttle = new PublishThrottle({ clock: o.clock, logger: o.logger, stats: o.stats });
+
   function authorizePublish(client: Client | null, packet: PublishPacket, cb: (err?: Error | null) => void): void {
     if (!client) return cb(null); // a will left by an earlier broker incarnation: already checked at CONNECT
     const identity = o.identities.get(client);
@@ -48,7 +55,9 @@ export function createAclHooks(o: AclHooksOptions) {
       o.logger.warn({ code: "LOS_E_BUS_NOT_AUTHORIZED", ...who, topic: packet.topic }, "MQTT publish not authorized; client disconnected");
       return cb(new Error("not authorized"));
     }
-    cb(null);
+    const rate = o.authorizer.publishRateOf ? o.authorizer.publishRateOf(identity) : o.limits.messagesPerSecond;
+    if (rate === undefined) return cb(null);
+    throttle.admit(client, rate, () => client.closed, who, (err) => cb(err ?? null));
   }
 
   function authorizeSubscribe(
@@ -77,5 +86,5 @@ export function createAclHooks(o: AclHooksOptions) {
     cb(null, sub);
   }
 
-  return { authorizePublish, authorizeSubscribe };
+  return { authorizePublish, authorizeSubscribe, close: () => throttle.close() };
 }

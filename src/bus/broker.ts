@@ -27,6 +27,8 @@ export interface BrokerLimits {
   maxTopicLength: number;
   /** most connected clients; further CONNECTs get 0x03 (default: no limit) */
   maxClients?: number;
+  /** PUBLISH rate of each client the authorizer gives none (default: no limit) */
+  messagesPerSecond?: number;
 }
 
 export interface BrokerOptions {
@@ -81,6 +83,9 @@ function validate(opts: BrokerOptions, limits: BrokerLimits): void {
       throw new LosError("LOS_E_CONFIG_INVALID", `bus.limits.${key} must be a positive integer`, { details: { path: `bus.limits.${key}` } });
     }
   }
+  if (limits.messagesPerSecond !== undefined && !(limits.messagesPerSecond > 0)) {
+    throw new LosError("LOS_E_CONFIG_INVALID", "bus.limits.messagesPerSecond must be a positive number", { details: { path: "bus.limits.messagesPerSecond" } });
+  }
   if (limits.maxTopicDepth > 100) {
     throw new LosError("LOS_E_CONFIG_INVALID", "bus.limits.maxTopicDepth cannot exceed 100 (aedes's limit)", { details: { path: "bus.limits.maxTopicDepth" } });
   }
@@ -111,7 +116,7 @@ export async function startBroker(opts: BrokerOptions): Promise<BrokerHandle> {
     ...(limits.maxClients !== undefined ? { maxClients: limits.maxClients } : {}),
     failureLimit: opts.authFailureLimit ?? DEFAULT_FAILURE_LIMIT,
   });
-  const acl = createAclHooks({ authorizer, limits, logger, stats, identities });
+  const acl = createAclHooks({ authorizer, limits, logger, clock, stats, identities });
 
   const aedes = await Aedes.createBroker({
     preConnect: auth.preConnect,
@@ -148,6 +153,7 @@ export async function startBroker(opts: BrokerOptions): Promise<BrokerHandle> {
 
   const listeners: Listener[] = [];
   const closeAll = async () => {
+    acl.close();
     await Promise.all(listeners.map((l) => l.close()));
     await new Promise<void>((resolve) => aedes.close(() => resolve()));
   };

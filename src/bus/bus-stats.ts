@@ -17,6 +17,10 @@ export interface BusStats {
   topicRejected: number;
   notAuthorized: number;
   protocolErrors: number;
+  /** PUBLISHes held back because their client was over its messagesPerSecond */
+  publishThrottled: number;
+  /** clients disconnected because their held-back backlog was full */
+  publishFloodDisconnects: number;
 }
 
 export type BusCounter = Exclude<keyof BusStats, "clients" | "authFailuresByIp">;
@@ -34,6 +38,8 @@ export class BusStatsCollector {
     topicRejected: 0,
     notAuthorized: 0,
     protocolErrors: 0,
+    publishThrottled: 0,
+    publishFloodDisconnects: 0,
   };
   #byIp = new Map<string, number>();
 

@@ -191,7 +191,7 @@ export function tenantAclModel(config: LoadedConfig): TenantAclModel {
       };
     }),
   };
-  const rate = (cfg.bus.limits as { messagesPerSecond?: number } | undefined)?.messagesPerSecond;
+  const rate = cfg.bus.limits?.messagesPerSecond;
   if (rate !== undefined) model.defaultMessagesPerSecond = rate;
   return model;
 }
