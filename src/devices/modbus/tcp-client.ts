@@ -49,6 +49,8 @@ export interface TcpClientStats {
   late: number;
   inFlight: number;
   waiting: number;
+  /** bytes of an incomplete answer frame waiting for the rest */
+  buffered: number;
 }
 
 interface Pending extends PduRequest {
@@ -124,7 +126,7 @@ export class ModbusTcpClient implements ModbusTransport {
   }
 
   stats(): TcpClientStats {
-    return { requests: this.#requests, writes: this.#writes, late: this.#late, inFlight: this.#inFlight.size, waiting: this.#waiting.length };
+    return { requests: this.#requests, writes: this.#writes, late: this.#late, inFlight: this.#inFlight.size, waiting: this.#waiting.length, buffered: this.#reader.buffered };
   }
 
   readBits(unitId: number, fc: 1 | 2, address: number, count: number): Promise<boolean[]> {
@@ -314,7 +316,10 @@ export class ModbusTcpClient implements ModbusTransport {
       culprit === undefined || reason.code === "LOS_E_DEVICE_DISCONNECTED"
         ? reason
         : new LosError("LOS_E_DEVICE_DISCONNECTED", `connection to ${this.#key} rebuilt after: ${reason.message}`, { cause: reason });
-    this.#downError = cut;
+    this.#downError =
+      reason.code === "LOS_E_DEVICE_DISCONNECTED" || reason.code === "LOS_E_DRIVER_CLOSED"
+        ? reason
+        : new LosError("LOS_E_DEVICE_DISCONNECTED", `connection to ${this.#key} closed after: ${reason.message}`, { cause: reason });
     const pending = [...this.#inFlight.values(), ...this.#waiting];
     this.#inFlight.clear();
     this.#waiting.length = 0;
