@@ -1,7 +1,9 @@
 /**
  * cgroup v2: one unified tree. A cgroup that holds processes cannot hand controllers to children
- * (the "no internal processes" rule), so this works where the gateway's cgroup delegates cpu and
- * memory (systemd `Delegate=yes`, or the root cgroup of a container); elsewhere it says why not.
+ * (the "no internal processes" rule), so the processes of the gateway's own cgroup first move into a
+ * `gateway` leaf beside `llmagentos` (what systemd's DelegateSubgroup= does). That needs the
+ * gateway's cgroup to be delegated to it (systemd `Delegate=yes`, or a container's own cgroup);
+ * elsewhere the reason is reported.
  */
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -11,6 +13,15 @@ function enable(dir: string, controllers: string[]): void {
   const have = new Set(readFileSync(join(dir, "cgroup.subtree_control"), "utf8").trim().split(/\s+/));
   const missing = controllers.filter((c) => !have.has(c));
   if (missing.length > 0) writeFileSync(join(dir, "cgroup.subtree_control"), missing.map((c) => `+${c}`).join(" "));
+}
+
+/** move every process of `own` into `own/gateway`, so that `own` may enable controllers below it */
+function leaveInternalProcesses(own: string): void {
+  const pids = readPids(join(own, "cgroup.procs"));
+  if (pids.length === 0) return;
+  const leaf = join(own, "gateway");
+  mkdirSync(leaf, { recursive: true });
+  for (const pid of pids) writeFileSync(join(leaf, "cgroup.procs"), String(pid));
 }
 
 export function createV2Cgroup(o: CgroupOptions, selfPath: string): CgroupResult {
@@ -24,6 +35,7 @@ export function createV2Cgroup(o: CgroupOptions, selfPath: string): CgroupResult
   }
   const dir = join(parent, o.name);
   try {
+    if (selfPath !== "/") leaveInternalProcesses(own);
     enable(own, wanted);
     mkdirSync(parent, { recursive: true });
     enable(parent, wanted);

@@ -23,6 +23,7 @@ function fakeV2(controllers = "cpuset cpu io memory pids"): { root: string; own:
   writeFileSync(join(root, "cgroup.controllers"), `${controllers}\n`);
   writeFileSync(join(own, "cgroup.controllers"), `${controllers}\n`);
   writeFileSync(join(own, "cgroup.subtree_control"), "\n");
+  writeFileSync(join(own, "cgroup.procs"), "4242\n");
   // the kernel creates these in a new cgroup; a plain directory tree needs them made in advance
   const parent = join(own, "llmagentos");
   mkdirSync(parent);
@@ -51,6 +52,8 @@ describe("cgroup v2", () => {
     expect(readFileSync(join(dir, "cpu.max"), "utf8")).toBe("150000 100000");
     expect(readFileSync(join(dir, "memory.max"), "utf8")).toBe(String(96 * 1024 * 1024));
     expect(readFileSync(join(own, "cgroup.subtree_control"), "utf8")).toBe("+cpu +memory");
+    // the gateway left its cgroup for a leaf, or the kernel would refuse to enable controllers
+    expect(readFileSync(join(own, "gateway", "cgroup.procs"), "utf8")).toBe("4242");
     expect(readFileSync(join(own, "llmagentos", "cgroup.subtree_control"), "utf8")).toBe("+cpu +memory");
   });
 
