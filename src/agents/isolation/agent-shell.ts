@@ -13,7 +13,7 @@ import type { ActuationResult } from "../../devices/actuation.js";
 import { createAgentFromConfig } from "../from-config.js";
 import type { LogLevel } from "../hosts/agent-host.js";
 import { AgentRuntime } from "../runtime.js";
-import type { FromAgent, ToAgent } from "./messages.js";
+import { MAX_AGENT_STRING, type FromAgent, type ToAgent } from "./messages.js";
 
 /** The agent's end of the channel to the gateway. */
 export interface ShellPort {
@@ -28,13 +28,24 @@ export interface ShellOptions {
   cpuMs(): number;
 }
 
+/** Log fields as plain JSON (what both channels carry), bounded; anything else becomes a string. */
+function plainFields(fields: Record<string, unknown>): Record<string, unknown> {
+  try {
+    const text = JSON.stringify(fields, (_k, v: unknown) => (v instanceof Error ? { name: v.name, message: v.message } : typeof v === "bigint" ? String(v) : v));
+    if (text !== undefined && text.length <= MAX_AGENT_STRING) return JSON.parse(text) as Record<string, unknown>;
+    return { fields: `${(text ?? "").slice(0, 200)}… (cut)` };
+  } catch {
+    return { fields: "(not serialisable)" };
+  }
+}
+
 function portLogger(port: ShellPort, bindings: Record<string, unknown>): Logger {
   const at =
     (level: LogLevel) =>
     (obj: object | string, msg?: string): void => {
       const text = typeof obj === "string" ? obj : (msg ?? "");
       const fields = typeof obj === "string" ? bindings : { ...bindings, ...obj };
-      port.send({ t: "log", level, msg: text, obj: fields });
+      port.send({ t: "log", level, msg: text.slice(0, MAX_AGENT_STRING), obj: plainFields(fields) });
     };
   return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error"), child: (b) => portLogger(port, { ...bindings, ...b }) };
 }
@@ -46,11 +57,19 @@ export function startAgentShell(port: ShellPort, options: ShellOptions): void {
   const waiting = new Map<number, (envelope: Envelope<unknown>) => void>();
   const live = new LiveValues();
 
+  let closed = false;
   const request = (message: (id: number) => FromAgent): Promise<unknown> =>
     new Promise((resolve, reject) => {
+      if (closed) return reject(new LosError("LOS_E_CLOSED", "the agent is stopping"));
       const id = nextId++;
       waiting.set(id, (envelope) => (envelope.ok ? resolve(envelope.data) : reject(new LosError(envelope.error.code, envelope.error.message))));
-      port.send(message(id));
+      try {
+        port.send(message(id));
+      } catch (err) {
+        // e.g. a payload the channel cannot carry (a function, a cycle over JSON)
+        waiting.delete(id);
+        reject(new LosError("LOS_E_REQUEST_INVALID", `cannot send this to the gateway: ${(err as Error).message}`, { cause: err }));
+      }
     });
 
   const beat = () => {
@@ -62,13 +81,21 @@ export function startAgentShell(port: ShellPort, options: ShellOptions): void {
   };
 
   const leave = async () => {
+    if (closed) return;
+    closed = true;
     if (heartbeat) clearInterval(heartbeat);
     await runtime?.stop();
+    // requests still waiting will get no answer: end them rather than leave decisions hanging
+    for (const answer of waiting.values()) answer({ ok: false, error: { code: "LOS_E_CLOSED", message: "the agent stopped" } });
+    waiting.clear();
     port.send({ t: "stopped" });
     port.close();
   };
 
+  let started = false;
   const init = async (m: Extract<ToAgent, { t: "init" }>) => {
+    if (started) return;
+    started = true;
     const logger = portLogger(port, {});
     try {
       const agent = await createAgentFromConfig(m.manifest, m.configDir);

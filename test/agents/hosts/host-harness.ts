@@ -1,0 +1,107 @@
+/**
+ * What the host tests share: a manifest for a fixture agent in test/fixtures/agents/, and
+ * HostOptions whose calls act like the supervisor's (grants checked, refusals coded) while recording
+ * everything the agent asked for and every event the host reported.
+ */
+import { fileURLToPath } from "node:url";
+import { systemClock } from "../../../src/core/clock.js";
+import { LosError } from "../../../src/core/errors.js";
+import { silentLogger, type Reading, type Value } from "../../../src/core/types.js";
+import type { AgentConfig, IsolationKind } from "../../../src/config/agent-schema.js";
+import { resolveManifest } from "../../../src/config/agent-manifest.js";
+import type { ActuationResult } from "../../../src/devices/actuation.js";
+import type { AgentExit, AgentUsage, HostOptions, LogLevel } from "../../../src/agents/hosts/agent-host.js";
+
+export const FIXTURES = fileURLToPath(new URL("../../fixtures/agents/", import.meta.url));
+
+/** The points every fixture agent is granted: it reads dev/in and may write dev/out. */
+export const IN = "dev/in";
+export const OUT = "dev/out";
+
+export interface Recorded {
+  actuations: { point: string; value: Value; reason: string; ok: boolean }[];
+  published: { subtopic: string; payload: unknown }[];
+  logs: { level: LogLevel; obj: object; msg: string | undefined }[];
+  heartbeats: Partial<AgentUsage>[];
+  exits: AgentExit[];
+}
+
+export interface FixtureOptions {
+  id?: string;
+  settings?: Record<string, unknown>;
+  heapMB?: number;
+  heartbeatMs?: number;
+  dataDir?: string;
+  /** publications (other than "report") allowed before the calls refuse with LOS_E_AGENT_RATE_LIMITED */
+  publishLimit?: number;
+}
+
+export function fixtureConfig(kind: IsolationKind, fixture: string, o: FixtureOptions = {}): AgentConfig {
+  return {
+    id: o.id ?? fixture.replace(/\.[a-z]+$/, ""),
+    tenant: "t1",
+    isolation: kind,
+    capabilities: { read: [IN], write: [OUT], publish: ["echo", "forbidden", "report", "flood"] },
+    heartbeatMs: o.heartbeatMs ?? 100,
+    limits: { heapMB: o.heapMB ?? 32 },
+    policy: { kind: "module", file: fixture, options: { input: IN, output: OUT, ...o.settings } },
+  };
+}
+
+/** HostOptions for a fixture agent, with supervisor-like calls that record what happened. */
+export function fixtureOptions(kind: IsolationKind, fixture: string, o: FixtureOptions = {}): { options: HostOptions; rec: Recorded } {
+  const rec: Recorded = { actuations: [], published: [], logs: [], heartbeats: [], exits: [] };
+  const manifest = resolveManifest(fixtureConfig(kind, fixture, o));
+  const granted = new Set(manifest.config.capabilities.write ?? []);
+  let auditId = 0;
+  let flooded = 0;
+  const options: HostOptions = {
+    manifest,
+    configDir: FIXTURES,
+    dataDir: o.dataDir ?? FIXTURES,
+    clock: systemClock,
+    logger: silentLogger,
+    calls: {
+      actuate: async (point, value, reason): Promise<ActuationResult> => {
+        const ok = granted.has(point);
+        rec.actuations.push({ point, value, reason, ok });
+        return ok
+          ? { ok: true, auditId: ++auditId, point, value }
+          : { ok: false, auditId: ++auditId, point, code: "LOS_E_WRITE_NOT_PERMITTED", message: `agent may not write ${point}` };
+      },
+      publish: async (subtopic, payload) => {
+        if (subtopic === "forbidden") throw new LosError("LOS_E_PUBLISH_NOT_PERMITTED", `may not publish "${subtopic}"`);
+        if (subtopic !== "report" && o.publishLimit !== undefined && ++flooded > o.publishLimit) {
+          throw new LosError("LOS_E_AGENT_RATE_LIMITED", "too many messages");
+        }
+        rec.published.push({ subtopic, payload });
+      },
+      log: (level, obj, msg) => void rec.logs.push({ level, obj, msg }),
+    },
+    events: {
+      heartbeat: (usage) => void rec.heartbeats.push(usage),
+      exited: (reason) => void rec.exits.push(reason),
+    },
+  };
+  return { options, rec };
+}
+
+export function reading(point: string, value: Value): Reading {
+  return { point, value, quality: "good", ts: Date.now() };
+}
+
+/** Poll `check` until it returns something other than undefined/false (bounded; no fixed sleeps). */
+export async function until<T>(check: () => T | undefined | false, what: string, timeoutMs = 10_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = check();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** The payload of the first publication on `subtopic` matching `match`. */
+export function published<T = Record<string, unknown>>(rec: Recorded, subtopic: string, match: (p: T) => boolean = () => true): T | undefined {
+  return rec.published.find((p) => p.subtopic === subtopic && match(p.payload as T))?.payload as T | undefined;
+}
