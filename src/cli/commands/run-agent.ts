@@ -2,7 +2,8 @@
  * `llmagentos run-agent <id>`: run one band, rules or module agent of a gateway config outside the
  * gateway, as an external agent over the MQTT agent protocol (docs/agent-protocol.md). This is what
  * an agent container runs. Exits 0 after a clean stop (SIGTERM, SIGINT or the gateway's `in/stop`),
- * 1 when the agent gave up or the gateway refused it, 3 for config and secret problems.
+ * 3 for config and secret problems (an agent that cannot be built included), 1 for the rest (the
+ * agent gave up, the broker refused the login).
  */
 import type { Command } from "commander";
 import { DEFAULT_CONFIG } from "../data-options.js";
@@ -23,16 +24,15 @@ export function runAgentCommand(program: Command): void {
     .option("--password-file <file>", "file with the agent's MQTT password (default: $<passwordEnv>, else <dataDir>/agents/<id>.password)")
     .addHelpText(
       "after",
-      "\nThe agent logs in with username = its id. Exit codes: 0 stopped cleanly, 1 the agent failed or was refused, 3 config or password problem.",
+      "\nThe agent logs in with username = its id. Exit codes: 0 stopped cleanly, 3 config, password or agent-config problem, 1 the agent failed or the login was refused.",
     )
-    .action(async (id: string, opts: RunAgentOptions) => {
-      process.exitCode = await runAgent(id, opts);
-    });
+    .action((id: string, opts: RunAgentOptions) => runAgent(id, opts));
 }
 
-async function runAgent(id: string, opts: RunAgentOptions): Promise<number> {
+/** Resolves after a clean stop; a failure is thrown as a coded error (main prints it and picks the exit code). */
+async function runAgent(id: string, opts: RunAgentOptions): Promise<void> {
   // loaded only when the command runs: --help stays cheap
-  const [{ readFile }, { default: mqtt }, { loadConfig }, { LosError }, { readAgentPassword }, { MqttShellPort }, { startAgentShell }, { VERSION }, { createLogger }, { EXIT }] =
+  const [{ readFile }, { default: mqtt }, { loadConfig }, { LosError }, { readAgentPassword }, { MqttShellPort }, { startAgentShell }, { VERSION }, { createLogger }, { isErrorCode }] =
     await Promise.all([
       import("node:fs/promises"),
       import("mqtt"),
@@ -43,7 +43,7 @@ async function runAgent(id: string, opts: RunAgentOptions): Promise<number> {
       import("../../agents/isolation/agent-shell.js"),
       import("../../version.js"),
       import("../../core/logger.js"),
-      import("../exit-codes.js"),
+      import("../../agents/external/protocol.js"),
     ]);
   const loaded = loadConfig(opts.config);
   const cfg = loaded.config;
@@ -101,11 +101,9 @@ async function runAgent(id: string, opts: RunAgentOptions): Promise<number> {
   const end = await port.ended;
   process.off("SIGTERM", onSignal);
   process.off("SIGINT", onSignal);
-  await client.endAsync().catch(() => {});
-  if (end.exitCode === 0) {
-    logger.info({}, `agent ${id} stopped`);
-    return EXIT.OK;
-  }
-  logger.error({ code: end.code }, `agent ${id} ended: ${end.message}`);
-  return EXIT.FAILURE;
+  // endAsync on a connection that never came up (refused login) would never settle
+  if (client.connected) await client.endAsync().catch(() => {});
+  else client.end(true);
+  if (end.exitCode === 0) return logger.info({}, `agent ${id} stopped`);
+  throw new LosError(isErrorCode(end.code) ? end.code : "LOS_E_AGENT_FAILED", `agent ${id} ended: ${end.message}`);
 }
