@@ -62,7 +62,7 @@ export interface ContainerAgent {
  */
 export function dnsName(id: string): string {
   const clean = id.toLowerCase().replace(/_/g, "-").replace(/-+/g, "-").replace(/^-|-$/g, "") || "agent";
-  if (clean === id) return id.slice(0, 63);
+  if (clean === id && id.length <= 63) return id;
   const hash = createHash("sha256").update(id).digest("hex").slice(0, 6);
   return `${clean.slice(0, 56).replace(/-$/, "")}-${hash}`;
 }
