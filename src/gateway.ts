@@ -5,10 +5,10 @@
  * state message on the bus → agents that may read them. Writes from anyone take the single
  * actuation path. Start-up is all or nothing: if any part fails, what was started is closed again.
  */
-import { createAgentFromConfig } from "./agents/from-config.js";
 import type { Agent } from "./agents/agent.js";
+import { createGatewayAgents, type CodeAgentOptions } from "./agents/gateway-agents.js";
 import { WritePermissions } from "./agents/permissions.js";
-import { AgentRuntime } from "./agents/runtime.js";
+import type { Supervisor } from "./agents/supervisor.js";
 import { serveMqttWrites } from "./api/mqtt-writes.js";
 import { loginsFromConfig } from "./bus/agent-credentials.js";
 import { startBroker, type BrokerHandle } from "./bus/broker.js";
@@ -17,7 +17,6 @@ import type { BusClient } from "./bus/bus-client.js";
 import { loadOrCreateCredentials, type ScryptParams } from "./bus/credentials.js";
 import { systemClock, type Clock } from "./core/clock.js";
 import { LiveValues } from "./core/live-values.js";
-import { compilePointPatterns } from "./core/point-pattern.js";
 import { topics, type GatewayScope } from "./core/topics.js";
 import { silentLogger, type Actor, type Logger, type Value } from "./core/types.js";
 import type { LoadedConfig } from "./config/load.js";
@@ -48,12 +47,13 @@ export interface Gateway {
   readonly bus: BusClient;
   readonly store: Store;
   readonly devices: DeviceManager;
-  readonly agents: AgentRuntime;
+  /** the agent supervisor: every agent's lifecycle, limits and accounting */
+  readonly agents: Supervisor;
   readonly live: LiveValues;
   /** the single write path: capability → envelope → driver → audit */
   actuate(actor: Actor, point: string, value: Value, reason: string): Promise<ActuationResult>;
-  /** host an agent written in code (in-process) */
-  addAgent(agent: Agent): void;
+  /** host an agent written in code (in-process; options: its limits and restart policy) */
+  addAgent(agent: Agent, options?: CodeAgentOptions): void;
   close(): Promise<void>;
 }
 
@@ -104,11 +104,10 @@ export async function buildGateway(config: LoadedConfig, options: GatewayOptions
     const live = new LiveValues();
 
     const devicesById = new Map(config.devices.map((d) => [d.id, d]));
+    const tenantsById = new Map((cfg.tenants ?? []).map((t) => [t.id, t]));
+    const grantSources = { deviceTenant: (id: string) => devicesById.get(id)?.tenant, tenantPoints: (id: string) => tenantsById.get(id)?.points };
     const agentWrites = new Map<string, readonly string[]>();
-    const permissions = new WritePermissions({
-      deviceTenant: (id) => devicesById.get(id)?.tenant,
-      agentWritePatterns: (id) => agentWrites.get(id),
-    });
+    const permissions = new WritePermissions({ ...grantSources, agentWritePatterns: (id) => agentWrites.get(id) });
 
     const resolved = config.devices.map((d) => ({
       id: d.id,
@@ -118,7 +117,7 @@ export async function buildGateway(config: LoadedConfig, options: GatewayOptions
     }));
     const statePublisher = new DeviceStatePublisher(bus, scope, resolved);
     // the devices feed the agents, and the agents act through the devices: close the loop after both exist
-    const agentsRef: { current?: AgentRuntime } = {};
+    const agentsRef: { current?: Supervisor } = {};
     const devices = createDeviceManager({
       devices: resolved,
       adapters: await loadAdapters(resolved.map((d) => d.profile.protocol)),
@@ -154,34 +153,26 @@ export async function buildGateway(config: LoadedConfig, options: GatewayOptions
     });
     const actuate = (actor: Actor, point: string, value: Value, reason: string) => actuation.actuate({ actor, point, value, reason });
 
-    const writablePointsOf = (patterns: readonly string[] | undefined) => {
-      const matches = compilePointPatterns(patterns);
-      return config.devices.flatMap((d) =>
-        d.profile.points.filter((p) => p.writable && matches(`${d.id}/${p.name}`)).map((point) => ({ deviceId: d.id, point })),
-      );
-    };
-    const runtime = new AgentRuntime({
+    const agents = createGatewayAgents({
+      config,
+      scope,
       clock,
       logger,
+      bus,
+      store,
       live,
-      actuate,
-      publish: (agentId, sub, payload) => bus.publish(topics.agentOut(scope, agentId, sub), payload as object),
-      onStatus: (agentId, status) => void bus.publish(topics.agentStatus(scope, agentId), status, { retain: true }).catch(() => {}),
-      onFailed: (agent) => {
-        logger.error({ agent: agent.id, code: "LOS_E_AGENT_FAILED" }, "agent failed: driving its actuators to their safe values");
-        void actuation.driveToSafe(writablePointsOf(agent.capabilities.write), `agent ${agent.id} failed`);
+      actuation,
+      grantSources,
+      onManifest: (m) => {
+        agentWrites.set(m.id, m.config.capabilities.write ?? []);
+        permissions.reset();
       },
     });
-    agentsRef.current = runtime;
-    const addAgent = (agent: Agent) => {
-      agentWrites.set(agent.id, agent.capabilities.write ?? []);
-      permissions.reset();
-      runtime.add(agent);
-    };
-    for (const a of cfg.agents ?? []) addAgent(await createAgentFromConfig(a, config.dir));
+    const supervisor = agents.supervisor;
+    agentsRef.current = supervisor;
     cleanups.push(async () => {
-      await runtime.stop();
-      if (cfg.safeOnShutdown !== false) await actuation.driveToSafe(writablePointsOf(["*"]), "gateway shutdown");
+      await supervisor.stop();
+      if (cfg.safeOnShutdown !== false) await actuation.driveToSafe(agents.writablePoints(), "gateway shutdown");
     });
 
     const stopWrites = serveMqttWrites({ broker, authorizer, scope, logger, actuate });
@@ -193,8 +184,8 @@ export async function buildGateway(config: LoadedConfig, options: GatewayOptions
     cleanups.push(() => status("offline").catch(() => {}));
 
     await devices.start();
-    runtime.start();
-    logger.info({ site: scope.site, gateway: scope.gateway, devices: config.devices.length, agents: runtime.agents().length, listeners: broker.listeners() }, "gateway started");
+    await supervisor.start();
+    logger.info({ site: scope.site, gateway: scope.gateway, devices: config.devices.length, agents: supervisor.stats().length, listeners: broker.listeners() }, "gateway started");
 
     let closing: Promise<void> | undefined;
     return {
@@ -204,10 +195,10 @@ export async function buildGateway(config: LoadedConfig, options: GatewayOptions
       bus,
       store,
       devices,
-      agents: runtime,
+      agents: supervisor,
       live,
       actuate,
-      addAgent,
+      addAgent: agents.addAgent,
       close: () => (closing ??= unwind().then(() => logger.info({}, "gateway stopped"))),
     };
   } catch (err) {

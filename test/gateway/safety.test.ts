@@ -1,6 +1,6 @@
 /**
- * The safety side of the gateway: an agent that keeps failing is stopped and its actuators go to
- * their safe values; a write the device itself refuses is audited as failed; safeOnShutdown: false
+ * The safety side of the gateway: an agent that keeps failing is restarted, then stopped for good
+ * (restart intensity), and each time its actuators go to their safe values; a write the device itself refuses is audited as failed; safeOnShutdown: false
  * leaves the actuators as they are.
  */
 import { afterEach, describe, expect, it } from "vitest";
@@ -15,7 +15,7 @@ afterEach(async () => {
 });
 
 describe("gateway safety", () => {
-  it("an agent that keeps failing is marked failed and its actuators go to their safe values", async () => {
+  it("an agent that keeps failing is restarted, then marked failed; each exit drives its actuators to their safe values", async () => {
     h = await startHarness({ temperatureC: 10 });
     const { gateway, sim } = h;
     const client = await h.connect(h.authPort, { username: "admin", password: h.adminPassword() });
@@ -34,15 +34,20 @@ describe("gateway safety", () => {
       }
       throw new Error(`broken decision ${decisions}`);
     });
-    gateway.addAgent(agent);
+    // one restart allowed: the second run fails too and the agent stays failed
+    gateway.addAgent(agent, { restart: { maxRestarts: 1, backoffMinMs: 10 } });
 
     await waitFor(() => seen.last(statusTopic)?.state === "failed", { what: "agent status failed" });
-    expect(String(seen.last(statusTopic)!.error)).toMatch(/broken decision/);
-    // its two actuators were switched on, then driven back to their safe value (false)
-    await waitFor(() => gateway.store.audit.list({ actor: "safety" }).length === 2, { what: "safe-value writes" });
+    expect(String(seen.last(statusTopic)!.error)).toMatch(/^LOS_E_AGENT_RESTART_LIMIT: .*LOS_E_AGENT_FAILED: broken decision/);
+    expect(seen.last(statusTopic)).toMatchObject({ restarts: 1, lastExit: { code: "LOS_E_AGENT_RESTART_LIMIT" } });
+    expect(gateway.agents.statsOf("flaky")).toMatchObject({ state: "failed", restarts: 1, actuations: 2 });
+    // its two actuators were switched on, then driven back to their safe value (false) after each exit
+    await waitFor(() => gateway.store.audit.list({ actor: "safety" }).length === 4, { what: "safe-value writes" });
     const safety = gateway.store.audit.list({ actor: "safety" });
     expect(safety.map((r) => [r.point, r.value, r.outcome, r.reason]).sort()).toEqual([
       ["gh1/fan", false, "accepted", "agent flaky failed"],
+      ["gh1/fan", false, "accepted", "agent flaky failed"],
+      ["gh1/heater", false, "accepted", "agent flaky failed"],
       ["gh1/heater", false, "accepted", "agent flaky failed"],
     ]);
     expect(sim.bank(1).getBit("coil", 0)).toBe(false);

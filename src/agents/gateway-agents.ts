@@ -1,0 +1,91 @@
+/**
+ * The agent side of a gateway: the supervisor wired to the bus (status, publications, audit of
+ * refusals), the single actuation path, the store (snapshots for `llmagentos agents`) and the
+ * dead-man rule; the manifests of the config's agents and of agents added in code.
+ */
+import type { Clock } from "../core/clock.js";
+import type { ErrorCode } from "../core/errors.js";
+import type { LiveValues } from "../core/live-values.js";
+import { topics, type GatewayScope } from "../core/topics.js";
+import type { Actor, Logger, Value } from "../core/types.js";
+import { resolveManifest, type ResolvedManifest } from "../config/agent-manifest.js";
+import type { AgentConfig } from "../config/agent-schema.js";
+import type { LoadedConfig } from "../config/load.js";
+import type { BusClient } from "../bus/bus-client.js";
+import type { ActuationResult, ActuationService } from "../devices/actuation.js";
+import type { Store } from "../store/index.js";
+import type { Agent } from "./agent.js";
+import { compileGrants, type AgentGrants, type GrantSources } from "./grants.js";
+import { Supervisor } from "./supervisor.js";
+
+/** What a code agent may set of its manifest; the rest comes from the agent object. */
+export type CodeAgentOptions = Pick<AgentConfig, "limits" | "restart" | "heartbeatMs">;
+
+export interface GatewayAgentsDeps {
+  config: LoadedConfig;
+  scope: GatewayScope;
+  clock: Clock;
+  logger: Logger;
+  bus: BusClient;
+  store: Store;
+  live: LiveValues;
+  actuation: ActuationService;
+  grantSources: GrantSources;
+  /** the agent's write patterns are known to the capability step of the actuation path */
+  onManifest(manifest: ResolvedManifest): void;
+}
+
+export interface GatewayAgents {
+  supervisor: Supervisor;
+  /** host an agent written in code, in-process */
+  addAgent(agent: Agent, options?: CodeAgentOptions): void;
+  /** writable points a set of grants covers (every one with `undefined`) */
+  writablePoints(grants?: AgentGrants): { deviceId: string; point: LoadedConfig["devices"][number]["profile"]["points"][number] }[];
+}
+
+/** Manifest of an agent given in code: in-process, its own identity and capabilities. */
+export function codeAgentManifest(agent: Agent, options: CodeAgentOptions = {}): ResolvedManifest {
+  const config: AgentConfig = { id: agent.id, capabilities: agent.capabilities, isolation: "in-process", ...options };
+  if (agent.tenant !== undefined) config.tenant = agent.tenant;
+  if (agent.everyMs !== undefined) config.everyMs = agent.everyMs;
+  return resolveManifest(config);
+}
+
+export function createGatewayAgents(d: GatewayAgentsDeps): GatewayAgents {
+  const { bus, scope, clock, store, logger } = d;
+  const writablePoints = (grants?: AgentGrants) =>
+    d.config.devices.flatMap((dev) =>
+      dev.profile.points.filter((p) => p.writable && (!grants || grants.canWrite(`${dev.id}/${p.name}`))).map((point) => ({ deviceId: dev.id, point })),
+    );
+  const refuse = (actor: Actor, point: string, value: Value, reason: string, code: ErrorCode, message: string): ActuationResult => {
+    let auditId = 0;
+    try {
+      const ts = clock.now();
+      auditId = store.audit.record({ ts, actor, point, value, reason, outcome: "refused", code, message }).id;
+      void bus.publish(topics.audit(scope), { id: auditId, ts, actor: actor.id, point, value, reason, outcome: "refused", code }).catch(() => {});
+    } catch (err) {
+      logger.warn({ agent: actor.id, point, err: (err as Error).message }, "could not audit a refused actuation");
+    }
+    return { ok: false, auditId, point, code, message };
+  };
+  const supervisor = new Supervisor({
+    clock,
+    logger,
+    live: d.live,
+    configDir: d.config.dir,
+    dataDir: d.config.dataDir,
+    grants: (m) => compileGrants({ tenant: m.tenant, capabilities: m.config.capabilities }, d.grantSources),
+    actuate: (actor, point, value, reason) => d.actuation.actuate({ actor, point, value, reason }),
+    refuse,
+    publish: (agentId, sub, payload) => bus.publish(topics.agentOut(scope, agentId, sub), payload as object),
+    publishStatus: (agentId, status) => void bus.publish(topics.agentStatus(scope, agentId), status, { retain: true }).catch(() => {}),
+    driveToSafe: async (_agentId, grants, reason) => void (await d.actuation.driveToSafe(writablePoints(grants), reason)),
+    persist: (agents) => store.agents.replaceAll(agents),
+  });
+  const add = (manifest: ResolvedManifest, agent?: Agent) => {
+    d.onManifest(manifest);
+    supervisor.add(manifest, agent);
+  };
+  for (const a of d.config.config.agents ?? []) add(resolveManifest(a));
+  return { supervisor, addAgent: (agent, options) => add(codeAgentManifest(agent, options), agent), writablePoints };
+}

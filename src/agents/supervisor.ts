@@ -1,0 +1,380 @@
+/**
+ * The agent supervisor: runs every agent through the host its isolation level names, keeps its
+ * lifecycle (created → starting → running → stopping → stopped, or failed), watches heartbeats
+ * and heap, and on an unasked-for exit drives the agent's actuators to their safe values, then
+ * restarts it as its restart policy says (OTP one_for_one, backoff, restart intensity). It hands
+ * each host checked calls and the readings the agent's grants allow, and accounts for each agent.
+ * Every timer runs on the injected clock. See docs/supervisor.md.
+ */
+import type { TimerHandle } from "../core/clock.js";
+import { LosError, toLosError, type ErrorCode } from "../core/errors.js";
+import type { LiveValues } from "../core/live-values.js";
+import type { AgentStatusPayload } from "../core/topics.js";
+import type { Logger, Reading } from "../core/types.js";
+import type { ResolvedManifest } from "../config/agent-manifest.js";
+import type { AgentSnapshot } from "../store/agents-repo.js";
+import type { Agent } from "./agent.js";
+import type { AgentGrants } from "./grants.js";
+import type { AgentExit, AgentHost, AgentUsage } from "./hosts/agent-host.js";
+import { HostRegistry, type HostLoader } from "./hosts/registry.js";
+import type { IsolationKind } from "../config/agent-schema.js";
+import { RestartIntensity } from "./restart-policy.js";
+import { AgentLimiter, checkedCalls, type CallCounters, type CallDeps } from "./supervisor-calls.js";
+import { Watchdog } from "./watchdog.js";
+
+export type AgentState = AgentStatusPayload["state"];
+
+/** The retained status of a supervised agent. */
+export interface SupervisedStatus extends AgentStatusPayload {
+  restarts: number;
+  lastExit?: { code: string; message: string; ts: number };
+}
+
+export interface SupervisorDeps extends CallDeps {
+  live: LiveValues;
+  configDir: string;
+  dataDir: string;
+  /** what an agent may read, write and publish (grants.ts) */
+  grants(manifest: ResolvedManifest): AgentGrants;
+  publishStatus(agentId: string, status: SupervisedStatus): void;
+  /** dead-man: drive the points the agent may write to their safe values (audited) */
+  driveToSafe(agentId: string, grants: AgentGrants, reason: string): Promise<void>;
+  /** store a snapshot of every agent (every persistEveryMs and soon after each state change) */
+  persist?(agents: AgentSnapshot[]): void;
+  persistEveryMs?: number;
+  /** how long a stopping agent may take before it is killed (default 2000 ms) */
+  stopGraceMs?: number;
+  /** host loaders by isolation kind (default: hosts/registry.ts HOST_LOADERS) */
+  loaders?: Partial<Record<IsolationKind, HostLoader>>;
+}
+
+interface Supervised {
+  manifest: ResolvedManifest;
+  grants: AgentGrants;
+  limiter: AgentLimiter;
+  counters: CallCounters;
+  intensity: RestartIntensity;
+  state: AgentState;
+  host: AgentHost | undefined;
+  /** generation of the current run: events and calls of older runs are ignored */
+  run: number;
+  restarts: number;
+  /** usage of ended runs, added to the current one */
+  past: { cpuMs: number; decisions: number; failures: number };
+  heapBytes: number;
+  lastExit: { code: ErrorCode; message: string; ts: number } | undefined;
+  startedAt: number | undefined;
+  restartTimer: TimerHandle | undefined;
+  error: string | undefined;
+}
+
+export class Supervisor {
+  #deps: SupervisorDeps;
+  #log: Logger;
+  #agents = new Map<string, Supervised>();
+  #codeAgents = new Map<string, Agent>();
+  #registry: HostRegistry;
+  #watchdog: Watchdog;
+  /** pointId → agents whose grants let them read it; rebuilt lazily when agents change */
+  #readers = new Map<string, Supervised[]>();
+  #pending = new Set<Promise<unknown>>();
+  #started = false;
+  #closed = false;
+  #persistTimer: TimerHandle | undefined;
+  #persistSoon = false;
+
+  constructor(deps: SupervisorDeps) {
+    this.#deps = deps;
+    this.#log = deps.logger.child({ component: "supervisor" });
+    this.#watchdog = new Watchdog(deps.clock);
+    this.#registry = new HostRegistry(
+      {
+        clock: deps.clock,
+        logger: deps.logger,
+        live: deps.live,
+        codeAgent: (id) => this.#codeAgents.get(id),
+        grantsOf: (id) => this.#agents.get(id)?.grants,
+      },
+      deps.loaders,
+    );
+  }
+
+  /** Supervise an agent; an agent object (code agents) runs in-process. Starts it if the supervisor runs. */
+  add(manifest: ResolvedManifest, agent?: Agent): void {
+    if (this.#closed) throw new LosError("LOS_E_CLOSED", "the supervisor is stopped");
+    if (this.#agents.has(manifest.id)) throw new LosError("LOS_E_AGENT_CONFIG", `agent "${manifest.id}" is already supervised`);
+    if (agent) this.#codeAgents.set(manifest.id, agent);
+    const rec: Supervised = {
+      manifest,
+      grants: this.#deps.grants(manifest),
+      limiter: new AgentLimiter(this.#deps.clock, manifest),
+      counters: { messagesIn: 0, messagesOut: 0, logLines: 0, actuations: 0, refused: 0, rateLimited: 0 },
+      intensity: new RestartIntensity(manifest.restart),
+      state: "created",
+      host: undefined,
+      run: 0,
+      restarts: 0,
+      past: { cpuMs: 0, decisions: 0, failures: 0 },
+      heapBytes: 0,
+      lastExit: undefined,
+      startedAt: undefined,
+      restartTimer: undefined,
+      error: undefined,
+    };
+    this.#agents.set(manifest.id, rec);
+    this.#readers.clear();
+    this.#setState(rec, "created");
+    if (this.#started) this.#track(this.#startRun(rec).catch((err: unknown) => this.#startFailed(rec, err)));
+  }
+
+  /** Start every agent; rejects with the first agent's start error (the gateway then stops). */
+  async start(): Promise<void> {
+    this.#started = true;
+    this.#armPersist();
+    const results = await Promise.allSettled([...this.#agents.values()].map((rec) => this.#startRun(rec)));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed) throw failed.reason;
+  }
+
+  /** Hot path: hand each agent the readings its grants allow, one batch per agent. */
+  deliver(readings: readonly Reading[]): void {
+    let batches: Map<Supervised, Reading[]> | undefined;
+    for (const r of readings) {
+      for (const rec of this.#readersOf(r.point)) {
+        if (rec.state !== "running") continue;
+        batches ??= new Map();
+        const batch = batches.get(rec);
+        if (batch) batch.push(r);
+        else batches.set(rec, [r]);
+      }
+    }
+    if (!batches) return;
+    for (const [rec, batch] of batches) {
+      rec.counters.messagesIn += batch.length;
+      rec.host?.deliver(batch);
+    }
+  }
+
+  stats(): AgentSnapshot[] {
+    return [...this.#agents.values()].map((rec) => this.#snapshot(rec));
+  }
+
+  statsOf(id: string): AgentSnapshot | undefined {
+    const rec = this.#agents.get(id);
+    return rec && this.#snapshot(rec);
+  }
+
+  /** Resolves when starts have finished and in-process agents have no queued work (tests, run()). */
+  async settled(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
+    await this.#registry.settled();
+  }
+
+  /** Stop every agent (asked for: no dead-man, no restart) and the hosts. */
+  async stop(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const grace = this.#deps.stopGraceMs ?? 2000;
+    await Promise.all([...this.#agents.values()].map((rec) => this.#stopRun(rec, grace)));
+    await Promise.allSettled([...this.#pending]);
+    this.#watchdog.close();
+    await this.#registry.close();
+    if (this.#persistTimer) this.#deps.clock.clearTimeout(this.#persistTimer);
+    this.#persistNow();
+  }
+
+  // ---- lifecycle ----
+
+  async #startRun(rec: Supervised): Promise<void> {
+    const gen = ++rec.run;
+    const m = rec.manifest;
+    this.#setState(rec, "starting");
+    const factory = await this.#registry.factory(m.isolation);
+    if (rec.run !== gen) return;
+    const alive = () => rec.run === gen && (rec.state === "running" || rec.state === "starting");
+    const host = factory({
+      manifest: m,
+      configDir: this.#deps.configDir,
+      dataDir: this.#deps.dataDir,
+      clock: this.#deps.clock,
+      logger: this.#deps.logger.child({ agent: m.id }),
+      calls: checkedCalls(this.#deps, { ...rec, alive, flooded: (what) => this.#flooded(rec, gen, what) }),
+      events: {
+        heartbeat: (usage) => rec.run === gen && this.#onHeartbeat(rec, usage),
+        exited: (reason) => rec.run === gen && this.#onExit(rec, reason),
+      },
+    });
+    rec.host = host;
+    await host.start();
+    if (rec.run !== gen) return;
+    rec.startedAt = this.#deps.clock.now();
+    if (m.isolation !== "in-process") {
+      // in-process heartbeats only say the gateway's own loop turns: their watchdog is the decision timeout
+      this.#watchdog.watch(m.id, m.watchdogMs, m.heartbeatMs, () => {
+        if (rec.run === gen) this.#kill(rec, { code: "LOS_E_AGENT_HUNG", message: `no heartbeat for ${m.watchdogMs} ms` });
+      });
+    }
+    this.#setState(rec, "running");
+  }
+
+  #startFailed(rec: Supervised, err: unknown): void {
+    const e = toLosError(err, "LOS_E_AGENT_CONFIG");
+    if (rec.state === "stopping" || rec.state === "stopped") return;
+    this.#onExit(rec, { code: e.code, message: e.message });
+  }
+
+  async #stopRun(rec: Supervised, graceMs: number): Promise<void> {
+    if (rec.restartTimer) this.#deps.clock.clearTimeout(rec.restartTimer);
+    rec.restartTimer = undefined;
+    this.#watchdog.unwatch(rec.manifest.id);
+    const host = rec.host;
+    rec.run++;
+    rec.host = undefined;
+    if (rec.state === "failed" || rec.state === "stopped") return;
+    this.#setState(rec, "stopping");
+    if (host) {
+      this.#foldUsage(rec, host.usage());
+      await host.stop(graceMs);
+    }
+    this.#setState(rec, "stopped");
+  }
+
+  #kill(rec: Supervised, reason: AgentExit): void {
+    this.#log.warn({ agent: rec.manifest.id, code: reason.code }, reason.message);
+    rec.host?.kill(reason);
+  }
+
+  #flooded(rec: Supervised, gen: number, what: string): void {
+    if (rec.run !== gen) return;
+    this.#kill(rec, { code: "LOS_E_AGENT_RATE_LIMITED", message: `kept sending ${what} far above its limits` });
+  }
+
+  #onHeartbeat(rec: Supervised, usage: Partial<AgentUsage>): void {
+    this.#watchdog.beat(rec.manifest.id);
+    if (usage.heapBytes !== undefined) {
+      rec.heapBytes = usage.heapBytes;
+      const limit = rec.manifest.limits.heapMB;
+      if (usage.heapBytes > limit * 1024 * 1024) {
+        this.#kill(rec, { code: "LOS_E_AGENT_OUT_OF_MEMORY", message: `heap ${(usage.heapBytes / 1048576).toFixed(1)} MB is over limits.heapMB (${limit})` });
+      }
+    }
+  }
+
+  /** An unasked-for end: dead-man first, then restart as the policy says. */
+  #onExit(rec: Supervised, reason: AgentExit): void {
+    const { clock } = this.#deps;
+    const m = rec.manifest;
+    if (rec.state === "stopping" || rec.state === "stopped" || rec.state === "failed") return;
+    const gen = ++rec.run;
+    this.#watchdog.unwatch(m.id);
+    if (rec.host) this.#foldUsage(rec, rec.host.usage());
+    rec.host = undefined;
+    rec.heapBytes = 0;
+    rec.lastExit = { code: reason.code, message: reason.message, ts: clock.now() };
+    this.#log.error({ agent: m.id, code: reason.code }, `agent ended: ${reason.message}`);
+    const safe = this.#deps
+      .driveToSafe(m.id, rec.grants, `agent ${m.id} ${reason.code === "LOS_E_CLOSED" ? "ended" : "failed"}`)
+      .catch((err: unknown) => this.#log.error({ agent: m.id, err: toLosError(err).message }, "driving to safe values failed"));
+    this.#track(safe);
+    const decision = rec.intensity.decide(reason.code, clock.monotonic());
+    if (!decision.restart) {
+      if (decision.why === "intensity") {
+        const { maxRestarts, withinMs } = m.restart;
+        const message = `more than ${maxRestarts} restarts within ${withinMs} ms; last exit ${reason.code}: ${reason.message}`;
+        rec.lastExit = { code: "LOS_E_AGENT_RESTART_LIMIT", message, ts: clock.now() };
+        this.#setState(rec, "failed", `LOS_E_AGENT_RESTART_LIMIT: ${message}`);
+      } else if (reason.code === "LOS_E_CLOSED") this.#setState(rec, "stopped");
+      else this.#setState(rec, "failed", `${reason.code}: ${reason.message}`);
+      return;
+    }
+    rec.restarts++;
+    this.#setState(rec, "starting", `${reason.code}: ${reason.message}`);
+    rec.restartTimer = clock.setTimeout(() => {
+      rec.restartTimer = undefined;
+      if (rec.run !== gen) return;
+      this.#track(
+        safe.then(() => (rec.run === gen ? this.#startRun(rec) : undefined)).catch((err: unknown) => this.#startFailed(rec, err)),
+      );
+    }, decision.delayMs);
+  }
+
+  #foldUsage(rec: Supervised, u: AgentUsage): void {
+    rec.past.cpuMs += u.cpuMs;
+    rec.past.decisions += u.decisions;
+    rec.past.failures += u.failures;
+  }
+
+  // ---- status, accounting, persistence ----
+
+  #setState(rec: Supervised, state: AgentState, error?: string): void {
+    rec.state = state;
+    rec.error = error;
+    const status: SupervisedStatus = { state, ts: this.#deps.clock.now(), restarts: rec.restarts };
+    if (error !== undefined) status.error = error;
+    if (rec.lastExit) status.lastExit = { ...rec.lastExit };
+    this.#deps.publishStatus(rec.manifest.id, status);
+    this.#schedulePersist();
+  }
+
+  #snapshot(rec: Supervised): AgentSnapshot {
+    const u = rec.host?.usage();
+    const m = rec.manifest;
+    const s: AgentSnapshot = {
+      id: m.id,
+      isolation: m.isolation,
+      state: rec.state,
+      cpuMs: rec.past.cpuMs + (u?.cpuMs ?? 0),
+      heapBytes: u?.heapBytes || rec.heapBytes,
+      ...rec.counters,
+      restarts: rec.restarts,
+      decisions: rec.past.decisions + (u?.decisions ?? 0),
+      failures: rec.past.failures + (u?.failures ?? 0),
+      updatedAt: this.#deps.clock.now(),
+    };
+    if (m.tenant !== undefined) s.tenant = m.tenant;
+    if (rec.lastExit) s.lastExit = { ...rec.lastExit };
+    if (rec.startedAt !== undefined && rec.state === "running") s.startedAt = rec.startedAt;
+    return s;
+  }
+
+  #readersOf(point: string): Supervised[] {
+    let readers = this.#readers.get(point);
+    if (!readers) {
+      readers = [...this.#agents.values()].filter((rec) => rec.grants.canRead(point));
+      this.#readers.set(point, readers);
+    }
+    return readers;
+  }
+
+  #track(p: Promise<unknown>): void {
+    this.#pending.add(p);
+    void p.finally(() => this.#pending.delete(p));
+  }
+
+  #armPersist(): void {
+    if (!this.#deps.persist || this.#closed) return;
+    this.#persistTimer = this.#deps.clock.setTimeout(() => {
+      this.#persistNow();
+      this.#armPersist();
+    }, this.#deps.persistEveryMs ?? 2000);
+    this.#persistTimer.unref?.();
+  }
+
+  /** state changes come in bursts (a thousand agents starting): one write per turn */
+  #schedulePersist(): void {
+    if (!this.#deps.persist || this.#persistSoon || !this.#started) return;
+    this.#persistSoon = true;
+    setImmediate(() => {
+      this.#persistSoon = false;
+      if (!this.#closed) this.#persistNow();
+    });
+  }
+
+  #persistNow(): void {
+    try {
+      this.#deps.persist?.(this.stats());
+    } catch (err) {
+      this.#log.warn({ err: toLosError(err).message }, "could not store the agents' snapshot");
+    }
+  }
+}
