@@ -46,6 +46,8 @@ class ProcessHost implements AgentHost {
   #usage: AgentUsage = { cpuMs: 0, heapBytes: 0, decisions: 0, failures: 0 };
   #stderr = "";
   #ready = false;
+  /** start() resolved: from here on an end is reported as `exited`, before it start() rejects */
+  #running = false;
   #stopping = false;
   #ended = false;
   #endReason: AgentExit | undefined;
@@ -61,6 +63,11 @@ class ProcessHost implements AgentHost {
   /** the layers that hold this agent; undefined before start */
   get sandbox(): SandboxReport | undefined {
     return this.#report;
+  }
+
+  /** a process of this agent is still running */
+  get alive(): boolean {
+    return this.#child !== undefined && !this.#ended;
   }
 
   /** the child's pid (bwrap's when sandboxed); undefined when not running */
@@ -134,6 +141,7 @@ class ProcessHost implements AgentHost {
     }, this.#sandbox.startTimeoutMs);
     try {
       await started;
+      this.#running = true;
     } catch (err) {
       this.#kill();
       await this.#closed;
@@ -246,7 +254,7 @@ class ProcessHost implements AgentHost {
       this.#startSettle(new LosError(reason.code, reason.message, { details: { stderr: this.#stderr.slice(-1000) } }));
       return;
     }
-    if (this.#stopping && !this.#endReason) return;
+    if (!this.#running || (this.#stopping && !this.#endReason)) return;
     if (this.#stderr) this.#log.warn({ code: reason.code, stderr: this.#stderr.slice(-2000) }, "process agent's last output");
     this.#o.events.exited(reason);
   }

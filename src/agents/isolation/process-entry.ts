@@ -45,6 +45,8 @@ function escaped(err: unknown): void {
   }
   const message = err instanceof Error ? err.message : String(err);
   port.send({ t: "log", level: "error", msg: "agent crashed", obj: { code: "LOS_E_AGENT_CRASHED", err: message } });
+  // the host reports the exit with this message (the exit code alone says little)
+  port.send({ t: "failed", code: "LOS_E_AGENT_CRASHED", message: `uncaught: ${message}`.slice(0, 1000) });
   process.exitCode = 1;
   setImmediate(() => process.exit(1));
 }

@@ -69,12 +69,21 @@ describe("process host: life cycle", () => {
     expect(alive(pid)).toBe(false);
   });
 
-  it("an uncaught error ends the process as LOS_E_AGENT_CRASHED with its exit code", async () => {
+  it("process.exit in the agent is LOS_E_AGENT_CRASHED with the exit code", async () => {
+    const p = probe({ how: "exit" }, { capabilities: { read: ["dev/in"] }, policy: { kind: "module", file: "agents/crash.mjs", options: { how: "exit" } } });
+    await p.host.start();
+    p.host.deliver([{ point: "dev/in", value: 1, ts: Date.now(), quality: "good" }]);
+    await waitFor(() => p.exits.length > 0, "the exit report");
+    expect(p.exits[0]).toEqual({ code: "LOS_E_AGENT_CRASHED", message: expect.stringContaining("exit code 3") });
+  });
+
+  it("an uncaught error ends the process as LOS_E_AGENT_CRASHED with the error's message", async () => {
     const p = probe({ probe: "crash" });
     await p.host.start();
     await waitFor(() => p.exits.length > 0, "the exit report");
     expect(p.exits[0]!.code).toBe("LOS_E_AGENT_CRASHED");
-    expect(p.exits[0]!.message).toMatch(/exit code 1/);
+    expect(p.exits[0]!.message).toMatch(/probe crashes on purpose/);
+    expect(p.host.alive).toBe(false);
     expect(p.logs.some((l) => l.obj.code === "LOS_E_AGENT_CRASHED" && l.obj.err === "probe crashes on purpose")).toBe(true);
   });
 
