@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { ManualClock } from "../../src/core/clock.js";
 import { LosError } from "../../src/core/errors.js";
 import { ModbusTcpClient, type TcpClientOptions } from "../../src/devices/modbus/tcp-client.js";
-import { startTcpSim, waitFor, type TcpSim } from "./helpers.js";
+import { startTcpSim, type TcpSim } from "./helpers.js";
 import { cutFrames, startRelay, type RelayOptions } from "./modbus-relay.js";
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -112,11 +112,12 @@ describe("modbus TCP client: framing and matching", () => {
     const { c, relay } = await viaRelay(s, { bytewise: true });
     // count the chunks the client's socket receives
     let chunks = 0;
-    const real = net.Socket.prototype.emit;
+    type EmitFn = (this: net.Socket, ev: string | symbol, ...a: unknown[]) => boolean;
+    const real = net.Socket.prototype.emit as EmitFn;
     net.Socket.prototype.emit = function (this: net.Socket, ev: string | symbol, ...a: unknown[]) {
       if (ev === "data" && this.remotePort === relay.port) chunks++;
-      return real.call(this, ev, ...a) as boolean;
-    } as typeof real;
+      return real.call(this, ev, ...a);
+    };
     cleanups.push(async () => {
       net.Socket.prototype.emit = real;
     });
@@ -169,7 +170,9 @@ describe("modbus TCP client: framing and matching", () => {
         return realFn.apply(this, a);
       };
     }
-    cleanups.push(async () => Object.assign(proto, original));
+    cleanups.push(async () => {
+      Object.assign(proto, original);
+    });
     for (let turn = 0; turn < 3; turn++) {
       await Promise.all([c.readRegisters(1, 3, 0, 2), c.readBits(1, 1, 0, 8), c.writeRegister(1, 9, turn), c.readRegisters(2, 4, 0, 1), c.writeCoil(2, 1, true)]);
     }
