@@ -29,6 +29,7 @@ export type HostLoader = (env: HostEnv) => Promise<HostFactory>;
 
 export const HOST_LOADERS: Partial<Record<IsolationKind, HostLoader>> = {
   "in-process": async (env) => (await import("./in-process-host.js")).inProcessHostFactory(env),
+  process: async (env) => (await import("./process-host.js")).processHostFactory(env),
 };
 
 export class HostRegistry {
