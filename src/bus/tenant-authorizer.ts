@@ -49,6 +49,8 @@ interface Grants {
   subscribe: string[];
   /** topics (filters) the client may publish to */
   publish: string[];
+  /** exact topics it may publish to (devices' write topics: a set, as a tenant may own hundreds) */
+  publishExact: Set<string>;
   /** topics inside `publish` it may still not publish to */
   publishDenied: string[];
   messagesPerSecond: number | undefined;
@@ -77,6 +79,8 @@ export class TenantAuthorizer implements Authorizer {
   #tenants = new Map<string, Grants>();
   #agents = new Map<string, Grants>();
   #defaultRate: number | undefined;
+  #tenantTopics: Map<string, readonly string[]>;
+  #logger: Logger;
 
   constructor(model: TenantAclModel, logger: Logger = silentLogger) {
     const base = gatewayBase(model.scope);
@@ -103,23 +107,42 @@ export class TenantAuthorizer implements Authorizer {
       const agents = model.agents.filter((a) => a.tenant === id).map((a) => a.id);
       this.#tenants.set(id, {
         subscribe: [own, `${base}/status`, ...devices.map((d) => `${base}/devices/${d}/#`), ...agents.map((a) => `${base}/agents/${a}/#`), ...granted],
-        publish: [own, ...devices.map((d) => `${base}/devices/${d}/write`), ...granted],
+        publish: [own, ...granted],
+        publishExact: new Set(devices.map((d) => `${base}/devices/${d}/write`)),
         publishDenied: [],
         messagesPerSecond: model.tenants.find((t) => t.id === id)?.messagesPerSecond,
       });
     }
-    for (const a of model.agents) {
-      const tenantScopes = a.tenant === undefined ? [] : [`tenants/${a.tenant}/#`, ...(tenantTopics.get(a.tenant) ?? [])];
-      const extra = (a.subscribe ?? []).filter((f) => {
-        if (tenantScopes.some((s) => filterWithin(f, s))) return true;
-        logger.warn(
-          { code: "LOS_E_BUS_NOT_AUTHORIZED", agent: a.id, tenant: a.tenant, filter: f },
-          "agent capabilities.subscribe filter lies outside its tenant's topics; it will be refused",
-        );
-        return false;
-      });
-      this.#agents.set(a.id, this.#agentGrants(a.id, extra.map(rel), a.messagesPerSecond));
+    this.#tenantTopics = tenantTopics;
+    this.#logger = logger;
+    for (const a of model.agents) this.#addAgentGrants(a);
+  }
+
+  /**
+   * An agent added after start (e.g. by code): its tenant's users may read its topics, and if it
+   * logs in over MQTT it gets the agent rows. Agents of the config are already known.
+   */
+  addAgent(a: AclAgent): void {
+    if (a.tenant !== undefined) {
+      const g = this.#tenants.get(a.tenant) ?? this.#unknownTenant(a.tenant);
+      const scope = `${this.#base}/agents/${a.id}/#`;
+      if (!g.subscribe.includes(scope)) g.subscribe.push(scope);
+      this.#tenants.set(a.tenant, g);
     }
+    this.#addAgentGrants(a);
+  }
+
+  #addAgentGrants(a: AclAgent): void {
+    const tenantScopes = a.tenant === undefined ? [] : [`tenants/${a.tenant}/#`, ...(this.#tenantTopics.get(a.tenant) ?? [])];
+    const extra = (a.subscribe ?? []).filter((f) => {
+      if (tenantScopes.some((s) => filterWithin(f, s))) return true;
+      this.#logger.warn(
+        { code: "LOS_E_CONFIG_INVALID", agent: a.id, tenant: a.tenant, filter: f },
+        "agent capabilities.subscribe filter lies outside its tenant's topics (tenants/<tenant>/# and its granted topics); its subscription will be refused",
+      );
+      return false;
+    });
+    this.#agents.set(a.id, this.#agentGrants(a.id, extra.map((f) => `${this.#base}/${f}`), a.messagesPerSecond));
   }
 
   #agentGrants(id: string, extra: string[], messagesPerSecond: number | undefined): Grants {
@@ -127,6 +150,7 @@ export class TenantAuthorizer implements Authorizer {
     return {
       subscribe: [`${own}/in/#`, `${this.#base}/status`, ...extra],
       publish: [`${own}/#`],
+      publishExact: new Set(),
       publishDenied: [`${own}/in/#`, `${own}/status`],
       messagesPerSecond,
     };
@@ -148,13 +172,14 @@ export class TenantAuthorizer implements Authorizer {
   #unknownTenant(id: string): Grants {
     // a bus.users entry naming a tenant without config: its own subtree only
     const own = `${this.#base}/tenants/${id}/#`;
-    return { subscribe: [own, `${this.#base}/status`], publish: [own], publishDenied: [], messagesPerSecond: undefined };
+    return { subscribe: [own, `${this.#base}/status`], publish: [own], publishExact: new Set(), publishDenied: [], messagesPerSecond: undefined };
   }
 
   canPublish(identity: Identity, topic: string): boolean {
     if (identity.role !== "tenant" && identity.role !== "agent") return defaultAuthorizer.canPublish(identity, topic);
     const g = this.#grants(identity);
     if (!g || topic.startsWith("$")) return false;
+    if (g.publishExact.has(topic)) return true;
     return g.publish.some((f) => topicMatches(f, topic)) && !g.publishDenied.some((f) => topicMatches(f, topic));
   }
 

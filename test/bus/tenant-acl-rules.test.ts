@@ -120,6 +120,25 @@ describe("TenantAuthorizer rules", () => {
     expect(shared.canSubscribe(alice, `${B}/tenants/B/#`)).toBe(false);
   });
 
+  it("an agent added after start: its tenant's users read its topics, its own user gets the agent rows", () => {
+    const late = new TenantAuthorizer(model);
+    expect(late.canSubscribe(alice, `${B}/agents/agLate/#`)).toBe(false);
+    late.addAgent({ id: "agLate", tenant: "A", subscribe: ["shared/weather/#"], messagesPerSecond: 3 });
+    expect(late.canSubscribe(alice, `${B}/agents/agLate/#`)).toBe(true);
+    expect(late.canSubscribe(who("tenant", "bob", "B"), `${B}/agents/agLate/#`)).toBe(false);
+    const agLate = who("agent", "agLate", "A");
+    expect(late.canSubscribe(agLate, `${B}/shared/weather/#`)).toBe(true);
+    expect(late.canPublish(agLate, `${B}/agents/agLate/register`)).toBe(true);
+    expect(late.publishRateOf(agLate)).toBe(3);
+  });
+
+  it("device write topics are exact: a tenant owning many devices writes each of its own only", () => {
+    const many = new TenantAuthorizer({ ...model, devices: Array.from({ length: 300 }, (_, i) => ({ id: `d${i}`, tenant: i % 2 ? "A" : "B" })) });
+    expect(many.canPublish(alice, `${B}/devices/d1/write`)).toBe(true);
+    expect(many.canPublish(alice, `${B}/devices/d2/write`)).toBe(false);
+    expect(many.canPublish(alice, `${B}/devices/d1/write/x`)).toBe(false);
+  });
+
   it("tenant reply topics live in the tenant's subtree", () => {
     expect(tenantReplyTopic(model.scope, "A", "42")).toBe(`${B}/tenants/A/replies/42`);
     expect(acl.canSubscribe(alice, tenantReplyTopic(model.scope, "A", "42"))).toBe(true);
