@@ -38,12 +38,15 @@ export class AgentLimiter {
   readonly actuations: TokenBucket;
   readonly messageFlood: FloodGuard;
   readonly actuationFlood: FloodGuard;
+  /** rate-limited actuations are audited a few per second; a flood beyond that is only counted */
+  readonly refusalAudits: TokenBucket;
 
   constructor(clock: Clock, m: ResolvedManifest) {
     this.messages = new TokenBucket(clock, m.limits.messagesPerSecond, 1000);
     this.actuations = new TokenBucket(clock, m.limits.actuationsPerMinute, 60_000);
     this.messageFlood = new FloodGuard(clock, m.limits.messagesPerSecond);
     this.actuationFlood = new FloodGuard(clock, m.limits.actuationsPerMinute / 60);
+    this.refusalAudits = new TokenBucket(clock, 1, 1000, 5);
   }
 }
 
@@ -73,8 +76,9 @@ export function checkedCalls(deps: CallDeps, a: BoundAgent): AgentCalls {
       if (!a.alive()) return deps.refuse(actor, point, value, reason, "LOS_E_AGENT_UNKNOWN", gone().message);
       if (!a.limiter.actuations.take()) {
         limited(a.limiter.actuationFlood, "actuations");
-        const limit = a.manifest.limits.actuationsPerMinute;
-        return deps.refuse(actor, point, value, reason, "LOS_E_AGENT_RATE_LIMITED", `agent "${id}" is over limits.actuationsPerMinute (${limit})`);
+        const message = `agent "${id}" is over limits.actuationsPerMinute (${a.manifest.limits.actuationsPerMinute})`;
+        if (a.limiter.refusalAudits.take()) return deps.refuse(actor, point, value, reason, "LOS_E_AGENT_RATE_LIMITED", message);
+        return { ok: false, auditId: 0, point, code: "LOS_E_AGENT_RATE_LIMITED", message };
       }
       const result = await deps.actuate(actor, point, value, reason);
       if (result.ok) c.actuations++;

@@ -8,6 +8,7 @@
  */
 import { Command, CommanderError } from "commander";
 import { VERSION } from "../version.js";
+import { agentsCommand } from "./commands/agents.js";
 import { auditCommand } from "./commands/audit.js";
 import { browseCommand } from "./commands/browse.js";
 import { certsCommand } from "./commands/certs.js";
@@ -29,7 +30,7 @@ const program = new Command("llmagentos")
   .showHelpAfterError("(run with --help for usage)")
   .exitOverride();
 
-for (const add of [startCommand, demoCommand, validateCommand, simCommand, pointsCommand, historyCommand, auditCommand, schemaCommand, scanCommand, certsCommand, browseCommand, runAgentCommand]) {
+for (const add of [startCommand, demoCommand, validateCommand, simCommand, pointsCommand, agentsCommand, historyCommand, auditCommand, schemaCommand, scanCommand, certsCommand, browseCommand, runAgentCommand]) {
   add(program);
 }
 program.commands.forEach(function exitOverrideAll(cmd: Command) {
