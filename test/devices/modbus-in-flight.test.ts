@@ -1,9 +1,9 @@
 /**
  * Several Modbus TCP requests in flight on one connection (maxInFlight > 1): answers matched by MBAP
- * transaction id, requests of one turn corked into one socket write; maxInFlight 1 unchanged.
+ * transaction id, requests of one turn in one socket write; maxInFlight 1 unchanged.
  * A byte relay on loopback sits between the driver and the simulator to see what crosses the wire,
- * and the driver's socket writes are counted (Node's stream hands a socket one `_write` per
- * uncorked write and one `_writev` for what a cork held: one syscall each).
+ * and the driver's socket writes are counted (Node's stream hands a socket one `_write` or `_writev`
+ * per syscall).
  */
 import net from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
@@ -187,7 +187,7 @@ describe("modbus TCP with several requests in flight", () => {
     expect(socketWrites.writes - writesBefore).toBe(1);
   });
 
-  it("closing the driver in the turn that corked the socket settles the batch and closes", async () => {
+  it("closing the driver in the turn that issued a batch settles the batch and closes", async () => {
     const { driver } = await setup(2, true);
     const pending = driver.read(1, PAIR);
     await driver.close();
