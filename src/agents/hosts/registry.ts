@@ -30,6 +30,8 @@ export type HostLoader = (env: HostEnv) => Promise<HostFactory>;
 export const HOST_LOADERS: Partial<Record<IsolationKind, HostLoader>> = {
   "in-process": async (env) => (await import("./in-process-host.js")).inProcessHostFactory(env),
   process: async (env) => (await import("./process-host.js")).processHostFactory(env),
+  external: async () => (await import("./external-host.js")).createExternalHost,
+  container: async () => (await import("./external-host.js")).createExternalHost,
 };
 
 export class HostRegistry {
