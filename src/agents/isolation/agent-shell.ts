@@ -14,6 +14,7 @@ import { createAgentFromConfig } from "../from-config.js";
 import type { LogLevel } from "../hosts/agent-host.js";
 import { AgentRuntime } from "../runtime.js";
 import { MAX_AGENT_STRING, type FromAgent, type ToAgent } from "./messages.js";
+import { isAccessDenied } from "./node-permissions.js";
 
 /** The agent's end of the channel to the gateway. */
 export interface ShellPort {
@@ -114,7 +115,9 @@ export function startAgentShell(port: ShellPort, options: ShellOptions): void {
       runtime.start();
     } catch (err) {
       const e = toLosError(err, "LOS_E_AGENT_CONFIG");
-      port.send({ t: "failed", code: e.code, message: e.message });
+      // the permission model refused something the module does while it is built (process agents)
+      const denied = isAccessDenied(err) || isAccessDenied(e.cause);
+      port.send({ t: "failed", code: denied ? "LOS_E_AGENT_FORBIDDEN" : e.code, message: e.message });
       return;
     }
     heartbeat = setInterval(beat, m.heartbeatMs);
