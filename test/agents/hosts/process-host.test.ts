@@ -115,6 +115,12 @@ describe("process host: what the agent may not do", () => {
     expect(await secret.outcome()).toMatchObject({ ok: false, code: "ERR_ACCESS_DENIED" });
   });
 
+  it("a module that reads a forbidden file while it is built fails start with LOS_E_AGENT_FORBIDDEN", async () => {
+    const p = probe({ probe: "read-at-build" });
+    await expect(p.host.start()).rejects.toMatchObject({ code: "LOS_E_AGENT_FORBIDDEN" });
+    expect(p.host.alive).toBe(false);
+  });
+
   it("writing a file, spawning a process and starting a worker are refused", async () => {
     for (const what of ["write-file", "spawn", "worker"]) {
       const p = probe({ probe: what, path: "/tmp/los-probe-write.txt" });
