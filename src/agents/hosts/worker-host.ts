@@ -5,17 +5,14 @@
  * busy loops; it is no boundary for the file system, the network or child processes (use `process`).
  * Everything the worker sends is checked by parseFromAgent; requests go to the supervisor's calls.
  */
-import { basename, dirname, join, resolve } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import { Worker, type ResourceLimits } from "node:worker_threads";
+import { Worker } from "node:worker_threads";
 import type { TimerHandle } from "../../core/clock.js";
 import { ERROR_CODES, LosError, errorEnvelope, okEnvelope, toLosError, type ErrorCode } from "../../core/errors.js";
 import type { Logger, Reading } from "../../core/types.js";
 import { parseFromAgent, type FromAgent, type ToAgent } from "../isolation/messages.js";
 import { pipeLines } from "../isolation/output-lines.js";
+import { chooseWorkerRuntime, workerEntry, workerLimits, type WorkerRuntime } from "../isolation/worker-setup.js";
 import type { AgentExit, AgentHost, AgentUsage, HostFactory, HostOptions } from "./agent-host.js";
-
-export type WorkerRuntime = "dist" | "tsx";
 
 export interface WorkerHostSettings {
   /** which code the worker runs; default: bin/runtime.mjs chooseRuntime() (dist/ when fresh) */
@@ -27,38 +24,6 @@ export interface WorkerHostSettings {
 }
 
 export const WORKER_DEFAULTS = { startTimeoutMs: 10_000, maxMalformedInRow: 100 } as const;
-
-/** The checkout's root: this file is <root>/src/agents/hosts/ or, compiled, <root>/dist/src/agents/hosts/. */
-const HERE = dirname(fileURLToPath(import.meta.url));
-const UP3 = resolve(HERE, "../../..");
-export const ROOT = basename(UP3) === "dist" ? dirname(UP3) : UP3;
-
-async function chooseRuntime(): Promise<WorkerRuntime> {
-  const mod = (await import(pathToFileURL(join(ROOT, "bin", "runtime.mjs")).href)) as { chooseRuntime(root?: string): WorkerRuntime };
-  return mod.chooseRuntime(ROOT);
-}
-
-/** The worker's first module and its data for a runtime. */
-export function workerEntry(runtime: WorkerRuntime): { url: URL; workerData?: { entry: string } } {
-  if (runtime === "dist") return { url: pathToFileURL(join(ROOT, "dist", "src", "agents", "isolation", "worker-entry.js")) };
-  return {
-    url: pathToFileURL(join(ROOT, "src", "agents", "isolation", "worker-bootstrap.mjs")),
-    workerData: { entry: pathToFileURL(join(ROOT, "src", "agents", "isolation", "worker-entry.ts")).href },
-  };
-}
-
-/**
- * V8 limits for one agent: the old generation is the agent's heap budget; the young generation and
- * code space stay small (an agent is a small program; both count against the box's memory).
- */
-export function workerLimits(heapMB: number): ResourceLimits {
-  return {
-    maxOldGenerationSizeMb: heapMB,
-    maxYoungGenerationSizeMb: Math.min(8, Math.max(1, Math.floor(heapMB / 16))),
-    codeRangeSizeMb: 16,
-    stackSizeMb: 2,
-  };
-}
 
 type State = "idle" | "starting" | "running" | "stopping" | "gone";
 
@@ -83,6 +48,8 @@ export class WorkerHost implements AgentHost {
   #end: AgentExit | undefined;
   #exited: Promise<void> = Promise.resolve();
   #malformed = 0;
+  #outsideCpuMs = 0;
+  #terminating = false;
   #malformedInRow = 0;
   /** the factory's set of hosts with a live thread */
   #live: Set<WorkerHost> | undefined;
@@ -108,7 +75,7 @@ export class WorkerHost implements AgentHost {
     if (this.#state !== "idle") throw new LosError("LOS_E_INTERNAL", `worker host of "${this.#o.manifest.id}" was already started`);
     this.#state = "starting";
     const { manifest, configDir } = this.#o;
-    const choice = this.#settings.runtime ?? chooseRuntime;
+    const choice = this.#settings.runtime ?? chooseWorkerRuntime;
     let runtime: WorkerRuntime;
     try {
       runtime = typeof choice === "function" ? await choice() : choice;
@@ -161,7 +128,7 @@ export class WorkerHost implements AgentHost {
     } else if (this.#state === "running") {
       this.#state = "stopping";
       this.#post({ t: "stop" });
-      const timer = this.#o.clock.setTimeout(() => void worker.terminate(), graceMs);
+      const timer = this.#o.clock.setTimeout(() => this.#terminate(), graceMs);
       await this.#exited;
       this.#o.clock.clearTimeout(timer);
       return;
@@ -173,7 +140,7 @@ export class WorkerHost implements AgentHost {
     if (!this.#worker || this.#state === "gone") return;
     if (this.#state === "starting") return this.#failStart(new LosError(reason.code, reason.message));
     this.#end ??= reason;
-    void this.#worker.terminate();
+    this.#terminate();
   }
 
   usage(): AgentUsage {
@@ -184,14 +151,14 @@ export class WorkerHost implements AgentHost {
     return this.#settings.startTimeoutMs ?? WORKER_DEFAULTS.startTimeoutMs;
   }
 
-  /** measured from outside the thread: the agent cannot report less than it used */
+  /** measured from outside the thread (the agent cannot report less than it used), kept after exit */
   #cpuMs(): number {
     try {
-      const outside = this.#worker?.performance.eventLoopUtilization().active ?? 0;
-      return Math.max(outside, this.#usage.cpuMs);
+      if (this.#worker) this.#outsideCpuMs = Math.max(this.#outsideCpuMs, this.#worker.performance.eventLoopUtilization().active);
     } catch {
-      return this.#usage.cpuMs;
+      // the thread is going away: keep the last measurement
     }
+    return Math.max(this.#outsideCpuMs, this.#usage.cpuMs);
   }
 
   #wire(worker: Worker): void {
@@ -217,6 +184,7 @@ export class WorkerHost implements AgentHost {
   }
 
   #onExit(exitCode: number): void {
+    this.#cpuMs();
     const was = this.#state;
     this.#state = "gone";
     this.#worker = undefined;
@@ -238,7 +206,14 @@ export class WorkerHost implements AgentHost {
   #failStart(err: LosError): void {
     if (this.#state !== "starting") return;
     this.#startError ??= err;
-    void this.#worker?.terminate();
+    this.#terminate();
+  }
+
+  /** once per thread: each terminate() call adds an exit listener of its own */
+  #terminate(): void {
+    if (this.#terminating || !this.#worker) return;
+    this.#terminating = true;
+    void this.#worker.terminate();
   }
 
   #post(message: ToAgent): void {
@@ -289,7 +264,7 @@ export class WorkerHost implements AgentHost {
       }
       case "stopped":
         // the shell is done; nothing of the agent should outlive this
-        if (this.#state === "stopping") void this.#worker?.terminate();
+        if (this.#state === "stopping") this.#terminate();
         return;
     }
   }
