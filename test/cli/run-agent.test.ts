@@ -86,9 +86,9 @@ describe("llmagentos run-agent", () => {
       expect(o.rec.actuations[0]).toEqual({ point: "gh1/vent", value: 40, reason: "too warm" });
       child.proc.kill("SIGTERM");
       expect(await child.exited).toBe(0);
-      // stopping without the gateway asking is an end the supervisor must know of (dead-man rule)
+      // stopping without the gateway asking is a clean end the supervisor must know of (dead-man rule)
       await waitUntil(() => o.rec.exits.length === 1, "exit reported");
-      expect(o.rec.exits[0]?.code).toBe("LOS_E_AGENT_CRASHED");
+      expect(o.rec.exits[0]?.code).toBe("LOS_E_CLOSED");
     } finally {
       child.proc.kill("SIGKILL");
       await host.stop(0);

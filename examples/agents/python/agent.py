@@ -77,6 +77,7 @@ class VentAgent:
         self.registered = threading.Event()
         self.done = threading.Event()
         self.exit_code = 0
+        self.stop_sent = False
         self.next_id = 0
         self.wanted = {}  # point -> last value asked for
         self.client = make_client(f"{args.agent}-py-{os.getpid()}")
@@ -131,6 +132,7 @@ class VentAgent:
             emit("task", task=body)
         elif kind == "stop":
             emit("stopping", graceMs=body.get("graceMs"))
+            self.stop_sent = True
             self.send("stopped", {}, qos=1)
             self.finish(0)
         elif kind == "reregister":
@@ -185,7 +187,10 @@ class VentAgent:
         beat.start()
         while not self.done.wait(0.2):
             pass
-        # a clean DISCONNECT: no last will; the gateway still sees the agent leave
+        if self.exit_code == 0 and self.registered.is_set() and not self.stop_sent:
+            # leaving on our own (SIGTERM): say so, so the gateway counts a clean end, not a crash
+            self.client.publish(f"{self.base}/stopped", "{}", qos=1).wait_for_publish(2)
+        # a clean DISCONNECT: no last will
         self.client.disconnect()
         self.client.loop_stop()
         emit("exit", code=self.exit_code)

@@ -178,7 +178,8 @@ export class ExternalHost implements AgentHost {
         return this.#end({ code: isErrorCode(req.body.code) ? req.body.code : "LOS_E_AGENT_FAILED", message: req.body.message ?? "the agent gave up" });
       case "stopped":
         if (this.#stopping) return this.#stopping();
-        return this.#end({ code: "LOS_E_AGENT_CRASHED", message: "the agent stopped without being asked" });
+        // a clean end the gateway did not ask for (SIGTERM to the agent): not a failure, still the dead-man rule
+        return this.#end({ code: "LOS_E_CLOSED", message: "the agent stopped on its own" });
       case "gone":
         return this.#lost(client);
     }
