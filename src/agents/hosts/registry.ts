@@ -29,6 +29,7 @@ export type HostLoader = (env: HostEnv) => Promise<HostFactory>;
 
 export const HOST_LOADERS: Partial<Record<IsolationKind, HostLoader>> = {
   "in-process": async (env) => (await import("./in-process-host.js")).inProcessHostFactory(env),
+  worker: async (env) => (await import("./worker-host.js")).workerHostFactory({}, (part) => env.track(part)),
   process: async (env) => (await import("./process-host.js")).processHostFactory(env),
   external: async () => (await import("./external-host.js")).createExternalHost,
   container: async () => (await import("./external-host.js")).createExternalHost,
