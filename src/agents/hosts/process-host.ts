@@ -6,6 +6,7 @@
  * every request it makes is parsed here and checked again by the supervisor's calls.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import type { TimerHandle } from "../../core/clock.js";
 import { ERROR_CODES, errorEnvelope, LosError, okEnvelope, type ErrorCode } from "../../core/errors.js";
@@ -42,6 +43,7 @@ class ProcessHost implements AgentHost {
   #log: Logger;
   #child: ChildProcess | undefined;
   #cgroup: AgentCgroup | undefined;
+  #agentFile: string | undefined;
   #report: SandboxReport | undefined;
   #usage: AgentUsage = { cpuMs: 0, heapBytes: 0, decisions: 0, failures: 0 };
   #stderr = "";
@@ -79,12 +81,6 @@ class ProcessHost implements AgentHost {
     const m = this.#o.manifest;
     const bwrap = useBwrap(this.#sandbox.bwrap, this.#sandbox.bwrapPath);
     const runName = `${m.id}.${process.pid}.${++runs}`;
-    const code = await prepareAgentCode({
-      manifest: m.config,
-      configDir: this.#o.configDir,
-      cacheDir: join(this.#o.dataDir, "process-agents"),
-      runName,
-    });
     let cgroupState: SandboxReport["cgroup"] = { notEnforced: "sandbox.cgroups is off" };
     if (this.#sandbox.cgroups !== "off") {
       const made = createAgentCgroup({
@@ -101,6 +97,14 @@ class ProcessHost implements AgentHost {
         cgroupState = { notEnforced: made.reason };
       }
     }
+    let code;
+    try {
+      code = await prepareAgentCode({ manifest: m.config, configDir: this.#o.configDir, cacheDir: join(this.#o.dataDir, "process-agents"), runName });
+    } catch (err) {
+      await this.#cgroup?.remove();
+      throw err;
+    }
+    this.#agentFile = code.agentFile;
     this.#report = { permissionModel: true, bwrap, cgroup: cgroupState, runtime: code.runtime, heapMB: m.limits.heapMB };
     this.#log.info({ sandbox: this.#report }, "process agent sandbox");
 
@@ -250,6 +254,7 @@ class ProcessHost implements AgentHost {
     this.#ended = true;
     const reason = this.#endReason ?? this.#classify(code, signal);
     await this.#cgroup?.remove();
+    if (this.#agentFile) rmSync(this.#agentFile, { force: true });
     if (this.#startSettle) {
       this.#startSettle(new LosError(reason.code, reason.message, { details: { stderr: this.#stderr.slice(-1000) } }));
       return;

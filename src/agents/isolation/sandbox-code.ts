@@ -27,6 +27,8 @@ export interface AgentCode {
   /** the manifest sent to the child, its module policy pointing at the bundle */
   manifest: AgentConfig;
   runtime: "dist" | "bundle";
+  /** this run's agent bundle, removed when the run ends */
+  agentFile: string | undefined;
 }
 
 async function chooseRuntime(root: string): Promise<"dist" | "tsx"> {
@@ -91,6 +93,7 @@ export async function prepareAgentCode(o: PrepareOptions): Promise<AgentCode> {
     readPaths.push(entry);
   }
   let manifest = o.manifest;
+  let agentFile: string | undefined;
   const policy = o.manifest.policy;
   if (policy?.kind === "module") {
     const source = isAbsolute(policy.file) ? policy.file : resolve(o.configDir, policy.file);
@@ -102,6 +105,7 @@ export async function prepareAgentCode(o: PrepareOptions): Promise<AgentCode> {
     }
     manifest = { ...o.manifest, policy: { ...policy, file: out } };
     readPaths.push(out);
+    agentFile = out;
   }
-  return { entry, readPaths, manifest, runtime };
+  return { entry, readPaths, manifest, runtime, agentFile };
 }

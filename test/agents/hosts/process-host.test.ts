@@ -3,7 +3,7 @@
  * bubblewrap, in a cgroup on this box's cgroup file system. Hostile probes are refused and reported;
  * memory bombs end as LOS_E_AGENT_OUT_OF_MEMORY; the gateway side stays up.
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -39,9 +39,12 @@ describe("process host: life cycle", () => {
     expect(usage.heapBytes).toBeGreaterThan(0);
     const pid = p.host.pid!;
     expect(p.host.sandbox).toMatchObject({ permissionModel: true, bwrap: true, heapMB: 32 });
+    expect(readdirSync(join(p.dataDir, "process-agents")).filter((f) => f.startsWith("probe."))).toHaveLength(1);
     await p.host.stop(2000);
     expect(alive(pid)).toBe(false);
     expect(p.exits).toEqual([]);
+    // this run's bundle of the agent module is gone with it
+    expect(readdirSync(join(p.dataDir, "process-agents")).filter((f) => f.startsWith("probe."))).toEqual([]);
   });
 
   it("forwards readings to the agent and its actuation requests to the gateway's calls", async () => {
