@@ -64,6 +64,11 @@ export interface HostOptions {
   broker?: BrokerHandle;
   /** site and gateway, the prefix of the agent protocol's topics (required with `broker`) */
   scope?: GatewayScope;
+  /**
+   * The latest readings the agent may read: sent to an external agent when it registers (it may
+   * join long after the last change, and readings are reported by exception)
+   */
+  snapshot?: () => Reading[];
 }
 
 export interface AgentHost {

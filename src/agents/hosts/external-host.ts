@@ -220,6 +220,9 @@ export class ExternalHost implements AgentHost {
     }
     this.#send("registered", okEnvelope(this.#info(), body.correlationId));
     this.#o.events.heartbeat({});
+    // what it may read now: changes alone would leave a late-joining agent blind until the next one
+    const now = this.#o.snapshot?.();
+    if (now && now.length > 0) this.deliver(now);
   }
 
   /** A message from a connection that has not registered: ask it to register (at most once per heartbeat period). */

@@ -83,6 +83,19 @@ describe("external host over a real broker and a real MQTT agent", () => {
     expect(a.got.filter((m) => m.kind === "readings")).toHaveLength(1);
   });
 
+  it("a registering agent first gets the latest readings it may read (readings are reported by exception)", async () => {
+    const o = hostOptions(broker);
+    o.snapshot = () => [reading("gh1/temperature", 21), reading("gh1/humidity", 55)];
+    const host = new ExternalHost(o);
+    hosts.push(host);
+    await host.start();
+    const a = await agent();
+    const from = a.got.length;
+    await registered(a);
+    const first = await a.next("readings", () => true, from);
+    expect(first.readings).toEqual([reading("gh1/temperature", 21), reading("gh1/humidity", 55)]);
+  });
+
   it("actuate requests go through the checked calls and are answered with the correlation id", async () => {
     const { rec } = await setup();
     const a = await agent();
