@@ -7,7 +7,8 @@ import type { Clock } from "../core/clock.js";
 
 export class TokenBucket {
   #clock: Clock;
-  #perMs: number;
+  #rate: number;
+  #periodMs: number;
   #capacity: number;
   #tokens: number;
   #at: number;
@@ -15,7 +16,8 @@ export class TokenBucket {
   /** `rate` tokens per `periodMs`, at most `rate` (or `burst`) saved up */
   constructor(clock: Clock, rate: number, periodMs: number, burst = rate) {
     this.#clock = clock;
-    this.#perMs = rate / periodMs;
+    this.#rate = rate;
+    this.#periodMs = periodMs;
     this.#capacity = Math.max(1, burst);
     this.#tokens = this.#capacity;
     this.#at = clock.monotonic();
@@ -23,7 +25,7 @@ export class TokenBucket {
 
   take(): boolean {
     const now = this.#clock.monotonic();
-    this.#tokens = Math.min(this.#capacity, this.#tokens + (now - this.#at) * this.#perMs);
+    this.#tokens = Math.min(this.#capacity, this.#tokens + ((now - this.#at) * this.#rate) / this.#periodMs);
     this.#at = now;
     if (this.#tokens < 1) return false;
     this.#tokens -= 1;
@@ -31,12 +33,15 @@ export class TokenBucket {
   }
 }
 
-/** Refusals tolerated: bursts of any size up to `seconds` × `tolerance` × rate, and a steady excess below tolerance × rate. */
+/**
+ * Refusals tolerated: a burst of `seconds` × `tolerance` × rate (at least `minBurst`), and a steady
+ * excess below `tolerance` × rate.
+ */
 export class FloodGuard {
   #bucket: TokenBucket;
 
-  constructor(clock: Clock, ratePerSecond: number, { tolerance = 5, seconds = 3 } = {}) {
-    this.#bucket = new TokenBucket(clock, tolerance * ratePerSecond, 1000, tolerance * ratePerSecond * seconds);
+  constructor(clock: Clock, ratePerSecond: number, { tolerance = 5, seconds = 3, minBurst = 20 } = {}) {
+    this.#bucket = new TokenBucket(clock, tolerance * ratePerSecond, 1000, Math.max(minBurst, tolerance * ratePerSecond * seconds));
   }
 
   /** count one refusal; true when the sender has flooded long enough to be stopped */

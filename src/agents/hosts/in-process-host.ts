@@ -44,7 +44,11 @@ class InProcessPool {
         await host.options.calls.publish(sub, payload);
       },
       onFailed: (agent) => this.#hosts.get(agent.id)?.gaveUp(),
-      grantsFor: (agent) => env.grantsOf(agent.id) ?? compileGrants({ capabilities: agent.capabilities }, NO_OWNERS),
+      // publications are checked (and counted) once, by the supervisor's calls
+      grantsFor: (agent) => {
+        const grants = env.grantsOf(agent.id) ?? compileGrants({ capabilities: agent.capabilities }, NO_OWNERS);
+        return { canRead: (p) => grants.canRead(p), canPublish: () => true };
+      },
       loggerFor: (agent) => {
         const calls = this.#hosts.get(agent.id)?.options.calls;
         return calls ? callsLogger((level, obj, msg) => calls.log(level, obj, msg), {}) : env.logger.child({ agent: agent.id });
