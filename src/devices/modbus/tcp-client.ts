@@ -2,8 +2,7 @@
  * A Modbus TCP client on one socket, lean enough for a hundred devices polled ten times a second:
  * - up to `maxInFlight` requests on the wire, answers matched by MBAP transaction id (any order);
  *   more wait in FIFO order and leave as answers come back;
- * - every request issued in one event-loop turn leaves in one socket write (encoded into a staging
- *   buffer, written on setImmediate);
+ * - every request issued in one event-loop turn leaves in one socket write (turn-writer.ts);
  * - one timer per client, not per request: requests leave in deadline order, so the timer only ever
  *   watches the oldest one (on the injected clock);
  * - a frame that does not parse, does not fit its request, or answers nothing we asked is
@@ -19,6 +18,7 @@ import { silentLogger, type Logger } from "../../core/types.js";
 import { exceptionError, type TranslateContext } from "./modbus-errors.js";
 import { MBAP_HEADER_BYTES, MbapReader, writeMbapHeader, type FrameHandler } from "./mbap-frame.js";
 import { checkRequest, decodeResponse, encodeRequest, requestBytes, PduError, type FunctionCode, type PduRequest } from "./pdu-codec.js";
+import { TurnWriter } from "./turn-writer.js";
 import type { ModbusTransport } from "./modbus-transport.js";
 
 export interface TcpClientOptions {
@@ -75,15 +75,12 @@ export class ModbusTcpClient implements ModbusTransport {
   readonly #waiting: Pending[] = [];
   /** one bit per transaction id that timed out, so its late answer is not taken for garbage */
   readonly #expired = new Uint8Array(8192);
-  #out = Buffer.allocUnsafeSlow(1024);
-  #outLen = 0;
-  #flushing: ReturnType<typeof setImmediate> | undefined;
+  readonly #writer: TurnWriter;
   #timer: TimerHandle | undefined;
   #nextTid: number;
   #open = true;
   #downError: LosError | undefined;
   #requests = 0;
-  #writes = 0;
   #late = 0;
 
   /** Connect; rejects with LOS_E_DEVICE_DISCONNECTED when the peer cannot be reached in time. */
@@ -115,6 +112,7 @@ export class ModbusTcpClient implements ModbusTransport {
     this.#log = o.logger ?? silentLogger;
     this.#onLost = o.onLost;
     this.#nextTid = (o.firstTransactionId ?? 1) & 0xffff;
+    this.#writer = new TurnWriter((chunk) => socket.write(chunk));
     socket.setNoDelay(true);
     socket.on("data", this.#onData);
     socket.on("error", (err: Error) => this.#lose(new LosError("LOS_E_DEVICE_DISCONNECTED", `${this.#key}: ${err.message}`, { cause: err })));
@@ -126,7 +124,7 @@ export class ModbusTcpClient implements ModbusTransport {
   }
 
   stats(): TcpClientStats {
-    return { requests: this.#requests, writes: this.#writes, late: this.#late, inFlight: this.#inFlight.size, waiting: this.#waiting.length, buffered: this.#reader.buffered };
+    return { requests: this.#requests, writes: this.#writer.writes, late: this.#late, inFlight: this.#inFlight.size, waiting: this.#waiting.length, buffered: this.#reader.buffered };
   }
 
   readBits(unitId: number, fc: 1 | 2, address: number, count: number): Promise<boolean[]> {
@@ -183,32 +181,14 @@ export class ModbusTcpClient implements ModbusTransport {
     p.tid = tid;
     this.#expired[tid >> 3]! &= ~(1 << (tid & 7));
     const pduBytes = requestBytes(p);
-    const need = this.#outLen + MBAP_HEADER_BYTES + pduBytes;
-    if (need > this.#out.length) {
-      const bigger = Buffer.allocUnsafeSlow(Math.max(need, 2 * this.#out.length));
-      this.#out.copy(bigger, 0, 0, this.#outLen);
-      this.#out = bigger;
-    }
-    writeMbapHeader(this.#out, this.#outLen, tid, p.unitId, pduBytes);
-    encodeRequest(this.#out, this.#outLen + MBAP_HEADER_BYTES, p);
-    this.#outLen = need;
+    const at = this.#writer.reserve(MBAP_HEADER_BYTES + pduBytes);
+    writeMbapHeader(this.#writer.buffer, at, tid, p.unitId, pduBytes);
+    encodeRequest(this.#writer.buffer, at + MBAP_HEADER_BYTES, p);
     p.deadline = this.#clock.monotonic() + this.#timeoutMs;
     this.#inFlight.set(tid, p);
     this.#requests++;
     if (!this.#timer) this.#arm(this.#timeoutMs);
-    this.#flushing ??= setImmediate(this.#flush);
   }
-
-  readonly #flush = (): void => {
-    this.#flushing = undefined;
-    if (!this.#open || this.#outLen === 0) return;
-    // The staging buffer is reused at once, and the socket may hold a chunk until it drains: copy.
-    const chunk = Buffer.allocUnsafe(this.#outLen);
-    this.#out.copy(chunk, 0, 0, this.#outLen);
-    this.#outLen = 0;
-    this.#writes++;
-    this.#socket.write(chunk);
-  };
 
   /** Send waiting requests while there is room on the wire. */
   #pump(): void {
@@ -308,9 +288,7 @@ export class ModbusTcpClient implements ModbusTransport {
     this.#open = false;
     if (this.#timer) this.#clock.clearTimeout(this.#timer);
     this.#timer = undefined;
-    if (this.#flushing) clearImmediate(this.#flushing);
-    this.#flushing = undefined;
-    this.#outLen = 0;
+    this.#writer.discard();
     this.#reader.reset();
     const cut =
       culprit === undefined || reason.code === "LOS_E_DEVICE_DISCONNECTED"
