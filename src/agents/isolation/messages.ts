@@ -31,6 +31,18 @@ const USAGE_KEYS = ["cpuMs", "heapBytes", "decisions", "failures"] as const;
 /** longest string field accepted from an agent (points, reasons, log lines) */
 export const MAX_AGENT_STRING = 4096;
 
+/** longest log fields accepted, as JSON (a structured clone may carry cycles or megabytes) */
+export const MAX_LOG_FIELDS = 4 * MAX_AGENT_STRING;
+
+/** JSON length, or Infinity for what JSON cannot carry (cycles, BigInt) */
+function jsonLength(v: unknown): number {
+  try {
+    return JSON.stringify(v)?.length ?? 0;
+  } catch {
+    return Infinity;
+  }
+}
+
 function bad(why: string): LosError {
   return new LosError("LOS_E_AGENT_PROTOCOL", `malformed message from agent: ${why}`);
 }
@@ -81,6 +93,7 @@ export function parseFromAgent(raw: unknown): FromAgent {
       const out: FromAgent = { t: "log", level: m.level as LogLevel, msg: str(m.msg, "msg") };
       if (m.obj !== undefined) {
         if (typeof m.obj !== "object" || m.obj === null || Array.isArray(m.obj)) throw bad("log obj must be an object");
+        if (jsonLength(m.obj) > MAX_LOG_FIELDS) throw bad(`log obj must be JSON of at most ${MAX_LOG_FIELDS} characters`);
         out.obj = m.obj as Record<string, unknown>;
       }
       return out;
