@@ -6,23 +6,23 @@
  * each host checked calls and the readings the agent's grants allow, and accounts for each agent.
  * Every timer runs on the injected clock. See docs/supervisor.md.
  */
-import type { TimerHandle } from "../core/clock.js";
-import { LosError, toLosError, type ErrorCode } from "../core/errors.js";
+import { LosError, toLosError } from "../core/errors.js";
 import type { LiveValues } from "../core/live-values.js";
 import type { AgentStatusPayload } from "../core/topics.js";
 import type { Logger, Reading } from "../core/types.js";
 import type { ResolvedManifest } from "../config/agent-manifest.js";
+import type { IsolationKind } from "../config/agent-schema.js";
 import type { AgentSnapshot } from "../store/agents-repo.js";
 import type { Agent } from "./agent.js";
 import type { AgentGrants } from "./grants.js";
-import type { AgentExit, AgentHost, AgentUsage } from "./hosts/agent-host.js";
+import type { AgentExit, AgentUsage } from "./hosts/agent-host.js";
 import { HostRegistry, type HostLoader } from "./hosts/registry.js";
-import type { IsolationKind } from "../config/agent-schema.js";
-import { RestartIntensity } from "./restart-policy.js";
-import { AgentLimiter, checkedCalls, type CallCounters, type CallDeps } from "./supervisor-calls.js";
+import { SnapshotWriter } from "./snapshot-writer.js";
+import { checkedCalls, type CallDeps } from "./supervisor-calls.js";
+import { foldUsage, newRecord, snapshotOf, type AgentState, type Supervised } from "./supervised.js";
 import { Watchdog } from "./watchdog.js";
 
-export type AgentState = AgentStatusPayload["state"];
+export type { AgentState };
 
 /** The retained status of a supervised agent. */
 export interface SupervisedStatus extends AgentStatusPayload {
@@ -48,25 +48,6 @@ export interface SupervisorDeps extends CallDeps {
   loaders?: Partial<Record<IsolationKind, HostLoader>>;
 }
 
-interface Supervised {
-  manifest: ResolvedManifest;
-  grants: AgentGrants;
-  limiter: AgentLimiter;
-  counters: CallCounters;
-  intensity: RestartIntensity;
-  state: AgentState;
-  host: AgentHost | undefined;
-  /** generation of the current run: events and calls of older runs are ignored */
-  run: number;
-  restarts: number;
-  /** usage of ended runs, added to the current one */
-  past: { cpuMs: number; decisions: number; failures: number };
-  heapBytes: number;
-  lastExit: { code: ErrorCode; message: string; ts: number } | undefined;
-  startedAt: number | undefined;
-  restartTimer: TimerHandle | undefined;
-  error: string | undefined;
-}
 
 export class Supervisor {
   #deps: SupervisorDeps;
@@ -80,13 +61,13 @@ export class Supervisor {
   #pending = new Set<Promise<unknown>>();
   #started = false;
   #closed = false;
-  #persistTimer: TimerHandle | undefined;
-  #persistSoon = false;
+  #snapshots: SnapshotWriter;
 
   constructor(deps: SupervisorDeps) {
     this.#deps = deps;
     this.#log = deps.logger.child({ component: "supervisor" });
     this.#watchdog = new Watchdog(deps.clock);
+    this.#snapshots = new SnapshotWriter(deps.clock, this.#log, deps.persist, deps.persistEveryMs ?? 2000, () => this.stats());
     this.#registry = new HostRegistry(
       {
         clock: deps.clock,
@@ -104,23 +85,7 @@ export class Supervisor {
     if (this.#closed) throw new LosError("LOS_E_CLOSED", "the supervisor is stopped");
     if (this.#agents.has(manifest.id)) throw new LosError("LOS_E_AGENT_CONFIG", `agent "${manifest.id}" is already supervised`);
     if (agent) this.#codeAgents.set(manifest.id, agent);
-    const rec: Supervised = {
-      manifest,
-      grants: this.#deps.grants(manifest),
-      limiter: new AgentLimiter(this.#deps.clock, manifest),
-      counters: { messagesIn: 0, messagesOut: 0, logLines: 0, actuations: 0, refused: 0, rateLimited: 0 },
-      intensity: new RestartIntensity(manifest.restart),
-      state: "created",
-      host: undefined,
-      run: 0,
-      restarts: 0,
-      past: { cpuMs: 0, decisions: 0, failures: 0 },
-      heapBytes: 0,
-      lastExit: undefined,
-      startedAt: undefined,
-      restartTimer: undefined,
-      error: undefined,
-    };
+    const rec = newRecord(manifest, this.#deps.grants(manifest), this.#deps.clock);
     this.#agents.set(manifest.id, rec);
     this.#readers.clear();
     this.#setState(rec, "created");
@@ -130,7 +95,7 @@ export class Supervisor {
   /** Start every agent; rejects with the first agent's start error (the gateway then stops). */
   async start(): Promise<void> {
     this.#started = true;
-    this.#armPersist();
+    this.#snapshots.start();
     const results = await Promise.allSettled([...this.#agents.values()].map((rec) => this.#startRun(rec)));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
     if (failed) throw failed.reason;
@@ -156,12 +121,12 @@ export class Supervisor {
   }
 
   stats(): AgentSnapshot[] {
-    return [...this.#agents.values()].map((rec) => this.#snapshot(rec));
+    return [...this.#agents.values()].map((rec) => snapshotOf(rec, this.#deps.clock.now()));
   }
 
   statsOf(id: string): AgentSnapshot | undefined {
     const rec = this.#agents.get(id);
-    return rec && this.#snapshot(rec);
+    return rec && snapshotOf(rec, this.#deps.clock.now());
   }
 
   /** Resolves when starts have finished and in-process agents have no queued work (tests, run()). */
@@ -179,8 +144,7 @@ export class Supervisor {
     await Promise.allSettled([...this.#pending]);
     this.#watchdog.close();
     await this.#registry.close();
-    if (this.#persistTimer) this.#deps.clock.clearTimeout(this.#persistTimer);
-    this.#persistNow();
+    this.#snapshots.close();
   }
 
   // ---- lifecycle ----
@@ -233,7 +197,7 @@ export class Supervisor {
     if (rec.state === "failed" || rec.state === "stopped") return;
     this.#setState(rec, "stopping");
     if (host) {
-      this.#foldUsage(rec, host.usage());
+      foldUsage(rec, host.usage());
       await host.stop(graceMs);
     }
     this.#setState(rec, "stopped");
@@ -267,7 +231,7 @@ export class Supervisor {
     if (rec.state === "stopping" || rec.state === "stopped" || rec.state === "failed") return;
     const gen = ++rec.run;
     this.#watchdog.unwatch(m.id);
-    if (rec.host) this.#foldUsage(rec, rec.host.usage());
+    if (rec.host) foldUsage(rec, rec.host.usage());
     rec.host = undefined;
     rec.heapBytes = 0;
     rec.lastExit = { code: reason.code, message: reason.message, ts: clock.now() };
@@ -298,11 +262,6 @@ export class Supervisor {
     }, decision.delayMs);
   }
 
-  #foldUsage(rec: Supervised, u: AgentUsage): void {
-    rec.past.cpuMs += u.cpuMs;
-    rec.past.decisions += u.decisions;
-    rec.past.failures += u.failures;
-  }
 
   // ---- status, accounting, persistence ----
 
@@ -313,29 +272,9 @@ export class Supervisor {
     if (error !== undefined) status.error = error;
     if (rec.lastExit) status.lastExit = { ...rec.lastExit };
     this.#deps.publishStatus(rec.manifest.id, status);
-    this.#schedulePersist();
+    this.#snapshots.soon();
   }
 
-  #snapshot(rec: Supervised): AgentSnapshot {
-    const u = rec.host?.usage();
-    const m = rec.manifest;
-    const s: AgentSnapshot = {
-      id: m.id,
-      isolation: m.isolation,
-      state: rec.state,
-      cpuMs: rec.past.cpuMs + (u?.cpuMs ?? 0),
-      heapBytes: u?.heapBytes || rec.heapBytes,
-      ...rec.counters,
-      restarts: rec.restarts,
-      decisions: rec.past.decisions + (u?.decisions ?? 0),
-      failures: rec.past.failures + (u?.failures ?? 0),
-      updatedAt: this.#deps.clock.now(),
-    };
-    if (m.tenant !== undefined) s.tenant = m.tenant;
-    if (rec.lastExit) s.lastExit = { ...rec.lastExit };
-    if (rec.startedAt !== undefined && rec.state === "running") s.startedAt = rec.startedAt;
-    return s;
-  }
 
   #readersOf(point: string): Supervised[] {
     let readers = this.#readers.get(point);
@@ -349,32 +288,5 @@ export class Supervisor {
   #track(p: Promise<unknown>): void {
     this.#pending.add(p);
     void p.finally(() => this.#pending.delete(p));
-  }
-
-  #armPersist(): void {
-    if (!this.#deps.persist || this.#closed) return;
-    this.#persistTimer = this.#deps.clock.setTimeout(() => {
-      this.#persistNow();
-      this.#armPersist();
-    }, this.#deps.persistEveryMs ?? 2000);
-    this.#persistTimer.unref?.();
-  }
-
-  /** state changes come in bursts (a thousand agents starting): one write per turn */
-  #schedulePersist(): void {
-    if (!this.#deps.persist || this.#persistSoon || !this.#started) return;
-    this.#persistSoon = true;
-    setImmediate(() => {
-      this.#persistSoon = false;
-      if (!this.#closed) this.#persistNow();
-    });
-  }
-
-  #persistNow(): void {
-    try {
-      this.#deps.persist?.(this.stats());
-    } catch (err) {
-      this.#log.warn({ err: toLosError(err).message }, "could not store the agents' snapshot");
-    }
   }
 }

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { AGENT_DEFAULTS } from "../../src/config/agent-manifest.js";
+import { AGENT_DEFAULTS, type ResolvedRestart } from "../../src/config/agent-manifest.js";
 import { RestartIntensity } from "../../src/agents/restart-policy.js";
 
-const policy = (over: Partial<typeof AGENT_DEFAULTS.restart> = {}) => ({ ...AGENT_DEFAULTS.restart, ...over });
+const policy = (over: Partial<ResolvedRestart> = {}): ResolvedRestart => ({ ...AGENT_DEFAULTS.restart, ...over });
 
 describe("RestartIntensity", () => {
   it("permanent restarts after any exit; transient only after a failure; temporary never", () => {
