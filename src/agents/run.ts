@@ -1,7 +1,7 @@
 /**
  * `run()` from the seed example: start the agents created with `new Agent(...)`, run the tasks
  * assigned to them, and resolve with what each agent did. Without a gateway the agents live in a
- * world with no devices (actions and publications only); with one they join its runtime.
+ * world with no devices (actions and publications only); with one they join its supervisor.
  */
 import { systemClock } from "../core/clock.js";
 import { LiveValues } from "../core/live-values.js";
@@ -11,8 +11,16 @@ import type { ActionRecord, Agent } from "./agent.js";
 import { defaultRegistry } from "./registry.js";
 import { AgentRuntime } from "./runtime.js";
 
+/** The part of a gateway `run()` needs (src/gateway.ts Gateway). */
+export interface RunGateway {
+  addAgent(agent: Agent): void;
+  agents: { settled(): Promise<void> };
+}
+
 export interface RunOptions {
-  /** join a running gateway's agent runtime instead of a standalone one */
+  /** join a running gateway: its supervisor hosts the agents (in-process) */
+  gateway?: RunGateway;
+  /** join an agent runtime instead of a standalone one */
   runtime?: AgentRuntime;
   logger?: Logger;
   /** agents to run; defaults to every agent created with `new Agent(...)` and not yet run */
@@ -25,6 +33,11 @@ export interface RunReport {
 
 export async function run(options: RunOptions = {}): Promise<RunReport> {
   const agents = options.agents ?? defaultRegistry.drain();
+  if (options.gateway) {
+    for (const agent of agents) options.gateway.addAgent(agent);
+    await options.gateway.agents.settled();
+    return { agents: agents.map((a) => ({ id: a.id, actions: a.history })) };
+  }
   const logger = options.logger ?? createLogger("info", process.stdout);
   const runtime =
     options.runtime ??
