@@ -17,6 +17,7 @@ import type { Store } from "../store/index.js";
 import type { Agent } from "./agent.js";
 import { compileGrants, type AgentGrants, type GrantSources } from "./grants.js";
 import { Supervisor } from "./supervisor.js";
+import { checkTenantQuota } from "./tenant-quota.js";
 
 /** What a code agent may set of its manifest; the rest comes from the agent object. */
 export type CodeAgentOptions = Pick<AgentConfig, "limits" | "restart" | "heartbeatMs">;
@@ -82,9 +83,15 @@ export function createGatewayAgents(d: GatewayAgentsDeps): GatewayAgents {
     driveToSafe: async (_agentId, grants, reason) => void (await d.actuation.driveToSafe(writablePoints(grants), reason)),
     persist: (agents) => store.agents.replaceAll(agents),
   });
+  const manifests: ResolvedManifest[] = [];
   const add = (manifest: ResolvedManifest, agent?: Agent) => {
+    if (manifest.tenant !== undefined) {
+      const tenant = d.config.config.tenants?.find((t) => t.id === manifest.tenant);
+      checkTenantQuota(manifest.tenant, tenant?.quotas, manifests, manifest);
+    }
     d.onManifest(manifest);
     supervisor.add(manifest, agent);
+    manifests.push(manifest);
   };
   for (const a of d.config.config.agents ?? []) add(resolveManifest(a));
   return { supervisor, addAgent: (agent, options) => add(codeAgentManifest(agent, options), agent), writablePoints };

@@ -58,3 +58,15 @@ describe("grants and tenant visibility", () => {
     expect(h.supervisor.statsOf("g")!.messagesIn).toBe(2);
   });
 });
+
+describe("tenant quotas at run time", () => {
+  it("an agent added in code must fit its tenant's quotas (LOS_E_TENANT_QUOTA)", async () => {
+    const { checkTenantQuota } = await import("../../src/agents/tenant-quota.js");
+    const { codeAgentManifest } = await import("../../src/agents/gateway-agents.js");
+    const m = (id: string, tenant = "growers") => codeAgentManifest(new Agent(id, { register: false, tenant }), { limits: { messagesPerSecond: 10 } });
+    const current = [m("a"), m("b"), m("x", "orchard")];
+    expect(() => checkTenantQuota("growers", { maxAgents: 3, messagesPerSecond: 30 }, current, m("c"))).not.toThrow();
+    expect(() => checkTenantQuota("growers", { maxAgents: 2 }, current, m("c"))).toThrow(expect.objectContaining({ code: "LOS_E_TENANT_QUOTA", details: expect.objectContaining({ quota: "maxAgents", used: 3 }) }));
+    expect(() => checkTenantQuota("growers", { messagesPerSecond: 25 }, current, m("c"))).toThrow(expect.objectContaining({ code: "LOS_E_TENANT_QUOTA", details: expect.objectContaining({ quota: "messagesPerSecond", used: 30 }) }));
+  });
+});
