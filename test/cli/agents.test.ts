@@ -26,9 +26,14 @@ beforeAll(async () => {
     throw new Error("always wrong");
   });
   h.gateway.addAgent(broken, { restart: { maxRestarts: 0 } });
-  await waitFor(() => h.gateway.agents.statsOf("broken")?.state === "failed" && h.gateway.agents.statsOf("climate")!.actuations > 0, {
-    what: "broken failed and climate heating",
-  });
+  // what the CLI reads: the snapshot stored in state.db (every 2 s and after state changes)
+  await waitFor(
+    () => {
+      const stored = new Map(h.gateway.store.agents.list().map((a) => [a.id, a]));
+      return stored.get("broken")?.state === "failed" && (stored.get("climate")?.actuations ?? 0) > 0;
+    },
+    { what: "stored snapshot: broken failed and climate heating", timeoutMs: 20_000 },
+  );
 }, 60_000);
 
 afterAll(() => h?.close());
