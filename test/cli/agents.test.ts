@@ -30,9 +30,10 @@ beforeAll(async () => {
   await waitFor(
     () => {
       const stored = new Map(h.gateway.store.agents.list().map((a) => [a.id, a]));
-      return stored.get("broken")?.state === "failed" && (stored.get("climate")?.actuations ?? 0) > 0;
+      const climate = stored.get("climate");
+      return stored.get("broken")?.state === "failed" && climate !== undefined && climate.actuations > 0 && climate.messagesIn > 0;
     },
-    { what: "stored snapshot: broken failed and climate heating", timeoutMs: 20_000 },
+    { what: "stored snapshot: broken failed, climate fed and heating", timeoutMs: 20_000 },
   );
 }, 60_000);
 
