@@ -11,6 +11,7 @@ import type { Actor, Logger, Value } from "../core/types.js";
 import { resolveManifest, type ResolvedManifest } from "../config/agent-manifest.js";
 import type { AgentConfig } from "../config/agent-schema.js";
 import type { LoadedConfig } from "../config/load.js";
+import type { BrokerHandle } from "../bus/broker.js";
 import type { BusClient } from "../bus/bus-client.js";
 import type { ActuationResult, ActuationService } from "../devices/actuation.js";
 import type { Store } from "../store/index.js";
@@ -34,6 +35,7 @@ export interface GatewayAgentsDeps {
   grantSources: GrantSources;
   /** the agent's write patterns are known to the capability step of the actuation path */
   onManifest(manifest: ResolvedManifest): void;
+  broker?: BrokerHandle;
 }
 
 export interface GatewayAgents {
@@ -70,6 +72,8 @@ export function createGatewayAgents(d: GatewayAgentsDeps): GatewayAgents {
     return { ok: false, auditId, point, code, message };
   };
   const supervisor = new Supervisor({
+    hostExtras: { ...(d.broker ? { broker: d.broker } : {}), scope },
+    ...(d.config.config.sandbox ? { sandbox: d.config.config.sandbox } : {}),
     clock,
     logger,
     live: d.live,

@@ -15,7 +15,8 @@ import type { IsolationKind } from "../config/agent-schema.js";
 import type { AgentSnapshot } from "../store/agents-repo.js";
 import type { Agent } from "./agent.js";
 import type { AgentGrants } from "./grants.js";
-import type { AgentExit, AgentUsage } from "./hosts/agent-host.js";
+import type { AgentExit, AgentUsage, HostOptions } from "./hosts/agent-host.js";
+import type { SandboxConfig } from "../config/sandbox-schema.js";
 import { HostRegistry, type HostLoader } from "./hosts/registry.js";
 import { SnapshotWriter } from "./snapshot-writer.js";
 import { checkedCalls, type CallDeps } from "./supervisor-calls.js";
@@ -31,6 +32,10 @@ export interface SupervisedStatus extends AgentStatusPayload {
 }
 
 export interface SupervisorDeps extends CallDeps {
+  /** what external hosts need from the gateway (its broker and topic scope) */
+  hostExtras?: Pick<HostOptions, "broker" | "scope">;
+  /** the config's `sandbox:` section, for process agents */
+  sandbox?: SandboxConfig;
   live: LiveValues;
   configDir: string;
   dataDir: string;
@@ -75,6 +80,7 @@ export class Supervisor {
         live: deps.live,
         codeAgent: (id) => this.#codeAgents.get(id),
         grantsOf: (id) => this.#agents.get(id)?.grants,
+        ...(deps.sandbox ? { sandbox: deps.sandbox } : {}),
       },
       deps.loaders,
     );
@@ -162,6 +168,8 @@ export class Supervisor {
       dataDir: this.#deps.dataDir,
       clock: this.#deps.clock,
       logger: this.#deps.logger.child({ agent: m.id }),
+      ...this.#deps.hostExtras,
+      snapshot: () => [...this.#deps.live.entries()].filter(([p]) => rec.grants.canRead(p)).map(([, r]) => r),
       calls: checkedCalls(this.#deps, { ...rec, alive, flooded: (what) => this.#flooded(rec, gen, what) }),
       events: {
         heartbeat: (usage) => rec.run === gen && this.#onHeartbeat(rec, usage),

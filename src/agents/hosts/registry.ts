@@ -7,6 +7,7 @@ import { LosError, toLosError } from "../../core/errors.js";
 import type { LiveValues } from "../../core/live-values.js";
 import type { Logger } from "../../core/types.js";
 import type { IsolationKind } from "../../config/agent-schema.js";
+import type { SandboxConfig } from "../../config/sandbox-schema.js";
 import type { Agent } from "../agent.js";
 import type { AgentGrants } from "../grants.js";
 import type { HostFactory } from "./agent-host.js";
@@ -21,6 +22,8 @@ export interface HostEnv {
   codeAgent(id: string): Agent | undefined;
   /** the grants the supervisor compiled for an agent */
   grantsOf(id: string): AgentGrants | undefined;
+  /** the config's `sandbox:` section (process agents) */
+  sandbox?: SandboxConfig;
   /** a loaded host kind registers what the supervisor waits for (`settled`) and ends (`close`) */
   track(part: { settled?(): Promise<void>; close?(): Promise<void> }): void;
 }
