@@ -4,7 +4,8 @@
  *   `base/status` and the topics granted to the tenant; they publish in their subtree, to their
  *   devices' `write` topics and to granted topics;
  * - agent users (external/container agents, username = agent id) publish under
- *   `base/agents/<id>/` except its gateway-owned `in/#` and `status`, and read `in/#`,
+ *   `base/agents/<id>/` except its gateway-owned `in/#` and `status`, and under `out/` only the
+ *   sub-topics of its publish grant (`actions` always, `*` any); they read `in/#`,
  *   `base/status` and the `capabilities.subscribe` filters that lie inside their tenant's topics;
  * - admin, readonly and anonymous keep the default policy.
  * A subscription is allowed only if every topic it can match is allowed (filterWithin), so a
@@ -31,6 +32,8 @@ export interface AclAgent {
   tenant?: string;
   /** extra filters relative to base the agent asks to subscribe to */
   subscribe?: readonly string[];
+  /** sub-topics under its `out/` it may publish (capabilities.publish; `*`: any); `actions` always */
+  publish?: readonly string[];
   /** publish rate of the agent's MQTT user */
   messagesPerSecond?: number;
 }
@@ -142,16 +145,18 @@ export class TenantAuthorizer implements Authorizer {
       );
       return false;
     });
-    this.#agents.set(a.id, this.#agentGrants(a.id, extra.map((f) => `${this.#base}/${f}`), a.messagesPerSecond));
+    this.#agents.set(a.id, this.#agentGrants(a.id, extra.map((f) => `${this.#base}/${f}`), a.messagesPerSecond, a.publish ?? []));
   }
 
-  #agentGrants(id: string, extra: string[], messagesPerSecond: number | undefined): Grants {
+  /** An agent's own subtree, less what the gateway writes, with `out/` limited to its publish grant. */
+  #agentGrants(id: string, extra: string[], messagesPerSecond: number | undefined, publish: readonly string[]): Grants {
     const own = `${this.#base}/agents/${id}`;
+    const anyOut = publish.includes("*");
     return {
       subscribe: [`${own}/in/#`, `${this.#base}/status`, ...extra],
       publish: [`${own}/#`],
-      publishExact: new Set(),
-      publishDenied: [`${own}/in/#`, `${own}/status`],
+      publishExact: new Set(anyOut ? [] : ["actions", ...publish].map((sub) => `${own}/out/${sub}`)),
+      publishDenied: [`${own}/in/#`, `${own}/status`, ...(anyOut ? [] : [`${own}/out/#`])],
       messagesPerSecond,
     };
   }
@@ -164,7 +169,7 @@ export class TenantAuthorizer implements Authorizer {
       return g;
     }
     if (identity.role === "agent" && identity.username !== undefined) {
-      return this.#agents.get(identity.username) ?? this.#agentGrants(identity.username, [], undefined);
+      return this.#agents.get(identity.username) ?? this.#agentGrants(identity.username, [], undefined, []);
     }
     return undefined;
   }
@@ -212,6 +217,7 @@ export function tenantAclModel(config: LoadedConfig): TenantAclModel {
         id: a.id,
         ...(a.tenant !== undefined ? { tenant: a.tenant } : {}),
         ...(a.capabilities.subscribe ? { subscribe: a.capabilities.subscribe } : {}),
+        ...(a.capabilities.publish ? { publish: a.capabilities.publish } : {}),
         messagesPerSecond: m.limits.messagesPerSecond,
       };
     }),

@@ -13,7 +13,8 @@ const model: TenantAclModel = {
   ],
   devices: [{ id: "dA", tenant: "A" }, { id: "dB", tenant: "B" }, { id: "dX" }],
   agents: [
-    { id: "agA", tenant: "A", subscribe: ["shared/weather/+/temp", "tenants/A/tasks/#", "tenants/B/#"], messagesPerSecond: 7 },
+    { id: "agA", tenant: "A", subscribe: ["shared/weather/+/temp", "tenants/A/tasks/#", "tenants/B/#"], publish: ["x", "alerts/high"], messagesPerSecond: 7 },
+    { id: "agAny", tenant: "A", publish: ["*"] },
     { id: "agB", tenant: "B", messagesPerSecond: 9 },
   ],
 };
@@ -68,9 +69,17 @@ describe("TenantAuthorizer rules", () => {
     expect(logger.entries.filter((e) => e.level === "warn").map((e) => e.obj.filter)).toEqual(["tenants/B/#"]);
   });
 
-  it("an agent user not in the config gets its own subtree only", () => {
+  it("an agent user publishes under out/ only actions and the sub-topics of its publish grant (`*`: any)", () => {
+    for (const sub of ["actions", "x", "alerts/high"]) expect(acl.canPublish(agA, `${B}/agents/agA/out/${sub}`), sub).toBe(true);
+    for (const sub of ["y", "alerts", "alerts/low", "x/deeper"]) expect(acl.canPublish(agA, `${B}/agents/agA/out/${sub}`), sub).toBe(false);
+    expect(acl.canPublish(who("agent", "agAny", "A"), `${B}/agents/agAny/out/anything/at/all`)).toBe(true);
+  });
+
+  it("an agent user not in the config gets its own subtree only, out/ only for actions", () => {
     const stranger = who("agent", "ghost", "A");
-    expect(acl.canPublish(stranger, `${B}/agents/ghost/out/x`)).toBe(true);
+    expect(acl.canPublish(stranger, `${B}/agents/ghost/out/actions`)).toBe(true);
+    expect(acl.canPublish(stranger, `${B}/agents/ghost/out/x`)).toBe(false);
+    expect(acl.canPublish(stranger, `${B}/agents/ghost/register`)).toBe(true);
     expect(acl.canSubscribe(stranger, `${B}/agents/ghost/in/#`)).toBe(true);
     expect(acl.canSubscribe(stranger, `${B}/tenants/A/#`)).toBe(false);
   });

@@ -17,7 +17,7 @@ const model: TenantAclModel = {
   ],
   devices: [{ id: "dA", tenant: "A" }, { id: "dB", tenant: "B" }],
   agents: [
-    { id: "agA", tenant: "A", messagesPerSecond: 1000 },
+    { id: "agA", tenant: "A", messagesPerSecond: 1000, publish: ["hello"] },
     { id: "agB", tenant: "B", messagesPerSecond: 1000 },
   ],
 };
@@ -127,7 +127,7 @@ describe("agent users", () => {
     expect(await subackCodes(agA, filters)).toEqual([128, 128, 128, 128, 0]);
   });
 
-  it("an agent publishing into another agent's topics is disconnected; its own out/ flows", async () => {
+  it("an agent publishing into another agent's topics or an ungranted out/ sub-topic is disconnected; its granted out/ flows", async () => {
     const agB = await login("agB");
     const bGot = collect(agB);
     await agB.subscribeAsync(`${base}/agents/agB/in/#`);
@@ -137,7 +137,7 @@ describe("agent users", () => {
     const agA = await login("agA");
     await agA.publishAsync(`${base}/agents/agA/out/hello`, "ok", { qos: 1 });
     await adminGot.until((m) => m.topic === `${base}/agents/agA/out/hello`);
-    for (const topic of [`${base}/agents/agB/in/tasks`, `${base}/agents/agB/out/x`, `${base}/agents/agA/in/readings`, `${base}/agents/agA/status`]) {
+    for (const topic of [`${base}/agents/agB/in/tasks`, `${base}/agents/agB/out/x`, `${base}/agents/agA/in/readings`, `${base}/agents/agA/status`, `${base}/agents/agA/out/ungranted`]) {
       const intruder = await login("agA");
       const closed = closedBy(intruder);
       intruder.publish(topic, "forged");
