@@ -4,6 +4,7 @@
  * tenant's devices and points, and whether the tenant's agents fit its quotas.
  */
 import { patternDevice } from "../core/point-pattern.js";
+import { filterWithin } from "../core/topic-filter.js";
 import { resolveManifest } from "./agent-manifest.js";
 import type { GatewayConfig } from "./gateway-schema.js";
 import type { SchemaProblem } from "./validate.js";
@@ -85,9 +86,13 @@ export function checkTenantsAndManifests(config: GatewayConfig, devices: OwnedDe
     if (!external && a.passwordEnv !== undefined) at(["passwordEnv"], "only external and container agents log in over MQTT");
     if (a.container !== undefined && m.isolation !== "container") at(["container"], "container options need isolation: container");
     if (external) claimUser(a.id, ["agents", i, "id"]);
+    const tenantScopes = a.tenant === undefined ? [] : [`tenants/${a.tenant}/#`, ...(config.tenants?.find((t) => t.id === a.tenant)?.topics ?? [])];
     a.capabilities.subscribe?.forEach((filter, j) => {
       const problem = relativeFilterProblem(filter);
       if (problem) at(["capabilities", "subscribe", j], `topic filter "${filter}" ${problem}`);
+      else if (!tenantScopes.some((scope) => filterWithin(filter, scope))) {
+        at(["capabilities", "subscribe", j], `topic filter "${filter}" lies outside the agent's tenant topics (tenants/<tenant>/# and the tenant's granted topics)`);
+      }
     });
     if (a.tenant === undefined || !config.tenants?.some((t) => t.id === a.tenant)) return; // unknown tenants: reported by load.ts
     for (const kind of ["read", "write"] as const) {
