@@ -154,6 +154,7 @@ export async function buildGateway(config: LoadedConfig, options: GatewayOptions
     const actuate = (actor: Actor, point: string, value: Value, reason: string) => actuation.actuate({ actor, point, value, reason });
 
     const agents = createGatewayAgents({
+      broker,
       config,
       scope,
       clock,
