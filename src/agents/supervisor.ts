@@ -26,9 +26,9 @@ import { Watchdog } from "./watchdog.js";
 export type { AgentState };
 
 /** The retained status of a supervised agent. */
+/** The retained status the supervisor publishes: always says how often the agent was restarted. */
 export interface SupervisedStatus extends AgentStatusPayload {
   restarts: number;
-  lastExit?: { code: string; message: string; ts: number };
 }
 
 export interface SupervisorDeps extends CallDeps {

@@ -107,6 +107,10 @@ export interface AgentStatusPayload {
   state: "created" | "starting" | "running" | "stopping" | "stopped" | "failed";
   ts: number;
   error?: string;
+  /** restarts by the supervisor so far */
+  restarts?: number;
+  /** why the last run ended without being asked to (crash, hang, memory, rate, …) */
+  lastExit?: { code: string; message: string; ts: number };
 }
 
 export interface AuditPayload {
