@@ -169,7 +169,7 @@ export class Supervisor {
       clock: this.#deps.clock,
       logger: this.#deps.logger.child({ agent: m.id }),
       ...this.#deps.hostExtras,
-      snapshot: () => [...this.#deps.live.entries()].filter(([p]) => rec.grants.canRead(p)).map(([, r]) => r),
+      snapshot: () => this.#readable(rec),
       calls: checkedCalls(this.#deps, { ...rec, alive, flooded: (what) => this.#flooded(rec, gen, what) }),
       events: {
         heartbeat: (usage) => rec.run === gen && this.#onHeartbeat(rec, usage),
@@ -187,6 +187,19 @@ export class Supervisor {
       });
     }
     this.#setState(rec, "running");
+    // an isolated agent keeps its own copy of the values it may read: start it with the current
+    // ones, or a (re)started agent is blind until each value next changes
+    if (m.isolation !== "in-process") {
+      const now = this.#readable(rec);
+      if (now.length > 0) host.deliver(now);
+    }
+  }
+
+  /** The latest reading of every point the agent may read. */
+  #readable(rec: Supervised): Reading[] {
+    const out: Reading[] = [];
+    for (const [point, r] of this.#deps.live.entries()) if (rec.grants.canRead(point)) out.push(r);
+    return out;
   }
 
   #startFailed(rec: Supervised, err: unknown): void {

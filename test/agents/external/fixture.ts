@@ -40,7 +40,7 @@ export async function startAgentBroker(): Promise<{ broker: BrokerHandle; port: 
     scope: SCOPE,
     tenants: [{ id: "growers" }],
     devices: [{ id: "gh1", tenant: "growers" }],
-    agents: [{ id: "vent", tenant: "growers" }, { id: "other", tenant: "growers" }],
+    agents: [{ id: "vent", tenant: "growers", publish: ["decisions"] }, { id: "other", tenant: "growers" }],
   });
   const broker = await startBroker({
     listeners: [{ kind: "tcp", host: "127.0.0.1", port: 0 }],
