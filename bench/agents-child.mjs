@@ -9,9 +9,11 @@
  *   {job: "restart", kind, role, runs}  crash/exit/hang one fresh agent per run, time to running again
  *   {job: "neighbour", noisy, agents, warmupMs, windowMs, periodMs}  decision latency of echo workers
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { performance } from "node:perf_hooks";
+import { clearInterval, clearTimeout, setInterval, setTimeout } from "node:timers";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath, pathToFileURL, URL } from "node:url";
 
@@ -28,7 +30,6 @@ const { silentLogger } = await load("src/core/types.js");
 const FIXTURE = join(ROOT, "bench", "agents-fixture.mjs");
 const job = JSON.parse(process.argv[2] ?? "{}");
 const wallMs = () => performance.timeOrigin + performance.now();
-const MB = 1048576;
 
 function rssNow() {
   globalThis.gc?.();
@@ -39,6 +40,35 @@ function rssNow() {
 function vmHwm() {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync("/proc/self/status", "utf8"));
   return m ? Number(m[1]) * 1024 : 0;
+}
+
+/** RSS summed over this process's descendants (process agents: sh → bwrap → node), bytes */
+function descendantsRss(pid = process.pid) {
+  let sum = 0;
+  let tids = [];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return 0;
+  }
+  for (const tid of tids) {
+    let kids = [];
+    try {
+      kids = readFileSync(`/proc/${pid}/task/${tid}/children`, "utf8").trim().split(/\s+/).filter(Boolean);
+    } catch {
+      continue;
+    }
+    for (const kid of kids) {
+      try {
+        const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${kid}/status`, "utf8"));
+        sum += m ? Number(m[1]) * 1024 : 0;
+      } catch {
+        // gone meanwhile
+      }
+      sum += descendantsRss(Number(kid));
+    }
+  }
+  return sum;
 }
 
 async function until(cond, timeoutMs, what) {
@@ -91,7 +121,11 @@ function harness() {
     publishStatus: (id, status) => {
       const e = { id, state: status.state, restarts: status.restarts, at: wallMs(), code: status.lastExit?.code };
       statusLog.push(e);
-      for (const w of [...waiters]) if (w.match(e)) waiters.splice(waiters.indexOf(w), 1), w.resolve(e);
+      for (const w of [...waiters]) {
+        if (!w.match(e)) continue;
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(e);
+      }
     },
     driveToSafe: async () => {},
   });
@@ -129,12 +163,13 @@ async function scale({ kind, n }) {
   const totalStartMs = performance.now() - t0;
   await sleep(1000); // let the agents' first heartbeats and start decisions pass
   const rssAfter = rssNow();
+  const childrenRss = descendantsRss();
   h.deliver("bench/in", 1);
   await until(() => h.rec.actuations >= n, 30_000, `${n} actuations`);
   const decided = h.rec.actuations;
   const hwm = vmHwm();
   await h.close();
-  return { kind, n, rssBefore, rssAfter, vmHwm: hwm, startMs, totalStartMs, decided };
+  return { kind, n, rssBefore, rssAfter, childrenRss, vmHwm: hwm, startMs, totalStartMs, decided };
 }
 
 async function restart({ kind, role, runs }) {

@@ -7,6 +7,7 @@
 //   hang  — on a reading it publishes "t", then spins in the decision (no heartbeats from then on)
 //   flood — on a reading it fires publications without waiting, one batch per event-loop turn, for ever
 //   hog   — on a reading it allocates until its heap limit kills it
+import { performance } from "node:perf_hooks";
 import { setImmediate, setTimeout } from "node:timers";
 
 const wallMs = () => performance.timeOrigin + performance.now();

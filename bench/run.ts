@@ -7,6 +7,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, freemem, totalmem, platform, arch, release, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
+import { agentResults, benchAgents } from "./agents.js";
 import { benchBusPublish } from "./bus-bench.js";
 import { benchOpcua } from "./opcua.js";
 import { benchReaction } from "./reaction.js";
@@ -91,6 +92,11 @@ add({ name: "OPC-UA notifications/s (to history and bus)", value: opcua.notifica
 add({ name: "OPC-UA gateway CPU per notification", value: opcua.cpuUsPerNotification, unit: "µs/notif", note: `${opcua.cpuCores} core` });
 add({ name: "OPC-UA connection RSS (one device − none)", value: opcua.connectionRssMB, unit: "MB", note: `${opcua.rssNoDevicesMB} → ${opcua.rssOneDeviceMB} MB; node-opcua import alone ${opcua.nodeOpcuaLoadRssMB} MB` });
 add({ name: "OPC-UA server restart → data flowing (median)", value: opcua.restartToDataMedianMs, unit: "ms", goal: "< 5000", note: `runs ${opcua.restartToDataMs.join(", ")} ms; server down ${opcua.serverDownMs.join(", ")} ms` });
+
+log("agents (scale, restart after crash and hang, noisy neighbours; child processes)…");
+const agents = await benchAgents({ quick });
+raw.agents = agents;
+for (const r of agentResults(agents)) add(r);
 
 // table
 const rows = results.map((r) => [r.name, String(r.value), r.unit, r.goal ?? "", r.pass === undefined ? "" : r.pass ? "pass" : "FAIL", r.note ?? ""]);
