@@ -172,7 +172,7 @@ async function scale({ kind, n }) {
   return { kind, n, rssBefore, rssAfter, childrenRss, vmHwm: hwm, startMs, totalStartMs, decided };
 }
 
-async function restart({ kind, role, runs }) {
+async function restart({ kind, role, runs, settleMs = 700 }) {
   const h = harness();
   await h.supervisor.start();
   const crashAt = new Map();
@@ -186,7 +186,9 @@ async function restart({ kind, role, runs }) {
       h.supervisor.add(resolveManifest(agentConfig(id, kind, { role, input })));
       await running;
     })();
-    await sleep(300); // a heartbeat or two: the watchdog watches from the first one
+    // the watchdog watches from the first heartbeat it hears after start; the one the shell sends
+    // with ready can arrive before the watch begins (process host), so wait past the second
+    await sleep(settleMs);
     const exited = h.waitStatus((e) => e.id === id && e.state === "starting" && e.restarts === 1, 15_000);
     const back = h.waitStatus((e) => e.id === id && e.state === "running" && e.restarts === 1, 15_000);
     const delivered = wallMs();
