@@ -2,7 +2,8 @@
  * What the Modbus profile schema cannot say: types that do not fit the register kind, addresses that
  * overlap or run off the end of the map, writes to read-only kinds.
  */
-import { REGISTER_WORDS, type DataType, type ModbusPointDef } from "./modbus-profile-schema.js";
+import type { DataType, ModbusPointDef } from "./modbus-profile-schema.js";
+import { REGISTER_WORDS } from "./register-words.js";
 import type { SchemaProblem } from "./validate.js";
 
 const isBitKind = (p: ModbusPointDef) => p.register === "coil" || p.register === "discrete";

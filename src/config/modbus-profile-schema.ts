@@ -56,16 +56,7 @@ export const ModbusProfileDefaults = Type.Object(
   { additionalProperties: false },
 );
 
-/** How many 16-bit registers a value of each type occupies. */
-export const REGISTER_WORDS: Readonly<Record<Static<typeof DataType>, number>> = {
-  bool: 1,
-  int16: 1,
-  uint16: 1,
-  int32: 2,
-  uint32: 2,
-  float32: 2,
-  float64: 4,
-};
+export { REGISTER_WORDS } from "./register-words.js";
 
 export type RegisterKind = Static<typeof RegisterKind>;
 export type DataType = Static<typeof DataType>;

@@ -31,22 +31,4 @@ export const SandboxConfig = Type.Object(
 
 export type SandboxConfig = Static<typeof SandboxConfig>;
 
-export interface ResolvedSandbox {
-  bwrap: "required" | "auto" | "off";
-  bwrapPath: string;
-  cgroups: "auto" | "required" | "off";
-  cgroupRoot: string;
-  memoryHeadroomMB: number;
-  startTimeoutMs: number;
-}
-
-export function resolveSandbox(s: SandboxConfig = {}): ResolvedSandbox {
-  return {
-    bwrap: s.bwrap ?? "required",
-    bwrapPath: s.bwrapPath ?? "/usr/bin/bwrap",
-    cgroups: s.cgroups ?? "auto",
-    cgroupRoot: s.cgroupRoot ?? "/sys/fs/cgroup",
-    memoryHeadroomMB: s.memoryHeadroomMB ?? 64,
-    startTimeoutMs: s.startTimeoutMs ?? 10_000,
-  };
-}
+export { resolveSandbox, type ResolvedSandbox } from "./sandbox-resolve.js";

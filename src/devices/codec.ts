@@ -14,7 +14,8 @@
  */
 import { LosError } from "../core/errors.js";
 import type { Value } from "../core/types.js";
-import { REGISTER_WORDS, type DataType, type ModbusPointDef, type RegisterKind } from "../config/profile-schema.js";
+import type { DataType, ModbusPointDef, RegisterKind } from "../config/profile-schema.js";
+import { REGISTER_WORDS } from "../config/register-words.js";
 
 export type Order = "big" | "little";
 

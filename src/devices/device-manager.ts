@@ -9,7 +9,7 @@ import { setMaxListeners } from "node:events";
 import { systemClock, type Clock } from "../core/clock.js";
 import { LosError, isLosError, type ErrorCode } from "../core/errors.js";
 import { pointId, silentLogger, type Logger, type Reading, type Value } from "../core/types.js";
-import { CONNECTION_PROTOCOL, connectionKey } from "../config/connection-schema.js";
+import { CONNECTION_PROTOCOL, connectionKey } from "../config/connection-key.js";
 import { valueKind } from "../config/point-kind.js";
 import type { PointDef } from "../config/profile-schema.js";
 import type { AdapterSet } from "./adapters.js";

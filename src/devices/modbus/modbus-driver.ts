@@ -13,7 +13,7 @@
 import { systemClock, type Clock } from "../../core/clock.js";
 import { LosError, isLosError } from "../../core/errors.js";
 import { silentLogger, type Logger, type Value } from "../../core/types.js";
-import { connectionKey } from "../../config/connection-schema.js";
+import { connectionKey } from "../../config/connection-key.js";
 import { encodeBoolRegister, encodeRegisters, toBool, type CodecPoint } from "../codec.js";
 import type { BlockData, BlockResult, Driver, DriverError, DriverHealth, ReadOptions } from "../driver.js";
 import { RequestQueue } from "../request-queue.js";
