@@ -124,3 +124,14 @@ export function closedBy(client: MqttClient): Promise<void> {
 export function once<T = unknown>(emitter: { once(ev: string, f: (...a: never[]) => void): unknown }, ev: string): Promise<T> {
   return new Promise((resolve) => emitter.once(ev, ((v: T) => resolve(v)) as never));
 }
+
+/** SUBACK return codes for `filters` (mqtt.js rejects when one is 0x80; the codes are on the packet). */
+export async function subackCodes(client: MqttClient, filters: string[]): Promise<number[]> {
+  try {
+    return (await client.subscribeAsync(filters)).map((g) => g.qos);
+  } catch (err) {
+    const granted = (err as { packet?: { granted?: number[] } }).packet?.granted;
+    if (!granted) throw err;
+    return granted;
+  }
+}

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfigValue } from "../../src/config/load.js";
 import { buildGateway, type Gateway } from "../../src/gateway.js";
 import type { ModbusSimulator } from "../../simulators/modbus/simulator.js";
-import { collect, connectClient, connectResult, recordingLogger } from "./helpers.js";
+import { collect, connectClient, connectResult, recordingLogger, subackCodes } from "./helpers.js";
 import { removeDir, startGreenhouse, tempDir, TEST_SCRYPT, waitFor } from "../gateway/helpers.js";
 
 const base = "los/v1/farm/gw1";
@@ -34,15 +34,6 @@ async function login(username: string): Promise<MqttClient> {
   return c;
 }
 
-async function subackCodes(client: MqttClient, filters: string[]): Promise<number[]> {
-  try {
-    return (await client.subscribeAsync(filters)).map((g) => g.qos);
-  } catch (err) {
-    const granted = (err as { packet?: { granted?: number[] } }).packet?.granted;
-    if (!granted) throw err;
-    return granted;
-  }
-}
 
 beforeAll(async () => {
   simA = await startGreenhouse();

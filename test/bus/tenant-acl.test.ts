@@ -6,7 +6,7 @@ import type { MqttClient } from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCredentialStore, hashPassword } from "../../src/bus/credentials.js";
 import { TenantAuthorizer, type TenantAclModel } from "../../src/bus/tenant-authorizer.js";
-import { closedBy, collect, connectClient, connectResult, startTestBroker, TEST_SCRYPT, type TestBroker } from "./helpers.js";
+import { closedBy, collect, connectClient, connectResult, startTestBroker, subackCodes, TEST_SCRYPT, type TestBroker } from "./helpers.js";
 
 const base = "los/v1/s1/gw1";
 const model: TenantAclModel = {
@@ -36,16 +36,6 @@ async function login(username: string, clientId = `${username}-${open.length}`):
   const c = await connectClient(t.authPort, { username, password: pw(username), clientId });
   open.push(c);
   return c;
-}
-/** SUBACK return codes for `filters` (mqtt.js rejects when one is 0x80; the codes are on the packet). */
-async function subackCodes(client: MqttClient, filters: string[]): Promise<number[]> {
-  try {
-    return (await client.subscribeAsync(filters)).map((g) => g.qos);
-  } catch (err) {
-    const granted = (err as { packet?: { granted?: number[] } }).packet?.granted;
-    if (!granted) throw err;
-    return granted;
-  }
 }
 
 /** A marker published by `from` and seen by `to` proves everything published before it was routed. */

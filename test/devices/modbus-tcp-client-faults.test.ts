@@ -3,37 +3,13 @@
  * simulator's faults (garbage, short and cut frames, dropped connection), answers that match no
  * request, and close.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ManualClock } from "../../src/core/clock.js";
 import { LosError } from "../../src/core/errors.js";
-import { ModbusTcpClient, type TcpClientOptions } from "../../src/devices/modbus/tcp-client.js";
 import type { FaultMode } from "../../simulators/modbus/faults.js";
-import { startTcpSim, waitFor, type TcpSim } from "./helpers.js";
-import { startRelay, type RelayOptions } from "./modbus-relay.js";
+import { waitFor } from "./helpers.js";
+import { client, sim, viaRelay } from "./modbus-client-harness.js";
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
-});
-
-async function sim(clock?: ManualClock): Promise<TcpSim> {
-  const s = await startTcpSim([1, 2], { clock });
-  cleanups.push(() => s.close());
-  return s;
-}
-
-async function client(port: number, o: Partial<TcpClientOptions> = {}) {
-  const lost: LosError[] = [];
-  const c = await ModbusTcpClient.connect({ host: "127.0.0.1", port, timeoutMs: 2000, onLost: (e) => lost.push(e), ...o });
-  cleanups.push(() => c.close());
-  return { c, lost };
-}
-
-async function viaRelay(s: TcpSim, relayOptions: RelayOptions, o: Partial<TcpClientOptions> = {}) {
-  const relay = await startRelay(s.port, relayOptions);
-  cleanups.push(() => relay.close());
-  return client(relay.port, o);
-}
 
 /** Settle `p` and return its outcome: the data, or the coded error. */
 function outcome<T>(p: Promise<T>): { done: boolean; value?: T; error?: LosError } {

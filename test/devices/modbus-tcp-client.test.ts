@@ -3,36 +3,12 @@
  * reshapes the answers (split into single bytes, grouped, reversed, rewritten).
  */
 import net from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
-import { ManualClock } from "../../src/core/clock.js";
+import { describe, expect, it } from "vitest";
 import { LosError } from "../../src/core/errors.js";
-import { ModbusTcpClient, type TcpClientOptions } from "../../src/devices/modbus/tcp-client.js";
-import { startTcpSim, type TcpSim } from "./helpers.js";
-import { cutFrames, startRelay, type RelayOptions } from "./modbus-relay.js";
+import { ModbusTcpClient } from "../../src/devices/modbus/tcp-client.js";
+import { cutFrames } from "./modbus-relay.js";
+import { client, onCleanup, sim, viaRelay } from "./modbus-client-harness.js";
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
-});
-
-async function sim(clock?: ManualClock): Promise<TcpSim> {
-  const s = await startTcpSim([1, 2], { clock });
-  cleanups.push(() => s.close());
-  return s;
-}
-
-async function client(port: number, o: Partial<TcpClientOptions> = {}) {
-  const lost: LosError[] = [];
-  const c = await ModbusTcpClient.connect({ host: "127.0.0.1", port, timeoutMs: 2000, onLost: (e) => lost.push(e), ...o });
-  cleanups.push(() => c.close());
-  return { c, lost };
-}
-
-async function viaRelay(s: TcpSim, relayOptions: RelayOptions, o: Partial<TcpClientOptions> = {}) {
-  const relay = await startRelay(s.port, relayOptions);
-  cleanups.push(() => relay.close());
-  return { relay, ...(await client(relay.port, o)) };
-}
 
 /** The coded error a promise rejected with. */
 async function codeOf(p: Promise<unknown>): Promise<string> {
@@ -118,7 +94,7 @@ describe("modbus TCP client: framing and matching", () => {
       if (ev === "data" && this.remotePort === relay.port) chunks++;
       return real.call(this, ev, ...a);
     };
-    cleanups.push(async () => {
+    onCleanup(async () => {
       net.Socket.prototype.emit = real;
     });
     for (let i = 0; i < 3; i++) expect(await c.readRegisters(1, 3, 0, 3)).toEqual([11, 22, 33]);
@@ -170,7 +146,7 @@ describe("modbus TCP client: framing and matching", () => {
         return realFn.apply(this, a);
       };
     }
-    cleanups.push(async () => {
+    onCleanup(async () => {
       Object.assign(proto, original);
     });
     for (let turn = 0; turn < 3; turn++) {
