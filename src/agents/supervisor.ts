@@ -182,9 +182,18 @@ export class Supervisor {
     rec.startedAt = this.#deps.clock.now();
     if (m.isolation !== "in-process") {
       // in-process heartbeats only say the gateway's own loop turns: their watchdog is the decision timeout
-      this.#watchdog.watch(m.id, m.watchdogMs, m.heartbeatMs, () => {
-        if (rec.run === gen) this.#kill(rec, { code: "LOS_E_AGENT_HUNG", message: `no heartbeat for ${m.watchdogMs} ms` });
-      });
+      // a worker or process agent is ready now: its silence counts from here (its first heartbeat may
+      // have come before this line and found nobody watching); an external one may connect later
+      const startedHere = m.isolation === "worker" || m.isolation === "process";
+      this.#watchdog.watch(
+        m.id,
+        m.watchdogMs,
+        m.heartbeatMs,
+        () => {
+          if (rec.run === gen) this.#kill(rec, { code: "LOS_E_AGENT_HUNG", message: `no heartbeat for ${m.watchdogMs} ms` });
+        },
+        startedHere,
+      );
     }
     this.#setState(rec, "running");
     // an isolated agent keeps its own copy of the values it may read: start it with the current

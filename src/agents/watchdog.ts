@@ -1,6 +1,7 @@
 /**
  * The heartbeat watchdog: one sweep timer for every watched agent. An agent is watched from its
- * first heartbeat (an external agent may connect late); silence longer than its limit calls
+ * start when the gateway started it, else from its first heartbeat (an external agent may connect
+ * late); silence longer than its limit calls
  * `onSilent` once. If the sweep itself ran late (the gateway's own event loop stalled), nobody
  * could have been heard: the round only resets the clocks instead of blaming the agents.
  */
@@ -24,9 +25,13 @@ export class Watchdog {
     this.#clock = clock;
   }
 
-  /** Watch an agent's run; `everyMs` is how often it should beat, `limitMs` the silence allowed. */
-  watch(id: string, limitMs: number, everyMs: number, onSilent: () => void): void {
-    this.#watches.set(id, { limitMs, everyMs, lastBeat: undefined, onSilent });
+  /**
+   * Watch an agent's run; `everyMs` is how often it should beat, `limitMs` the silence allowed.
+   * `armed`: count the silence from now (an agent we started and that said it is ready) rather than
+   * from its first heartbeat (an external agent that may connect later).
+   */
+  watch(id: string, limitMs: number, everyMs: number, onSilent: () => void, armed = false): void {
+    this.#watches.set(id, { limitMs, everyMs, lastBeat: armed ? this.#clock.monotonic() : undefined, onSilent });
     this.#reschedule();
   }
 
