@@ -4,8 +4,8 @@
  * bin/runtime.mjs (tuneV8) — so its CPU and RSS are the gateway's alone: no tsx loader, no bench
  * modules, no simulators, no MQTT subscriber in this process. Driven over the IPC channel
  * (process.send): the parent sends {cmd: "start", config, dir, mergeReads} (config: the raw config
- * value, passed to loadConfigValue with `dir` as base), then {cmd: "mark"} any number of times, then
- * {cmd: "close"}. Every answer is one message; a mark commits the history buffer first (so marks sit
+ * value, loaded in a worker as `llmagentos start` loads its file: loadConfigValueInWorker with `dir`
+ * as base), then {cmd: "mark"} any number of times, then {cmd: "close"}. Every answer is one message; a mark commits the history buffer first (so marks sit
  * on flush boundaries) and reports cpuUsage, memoryUsage, the RSS / heap-used maxima sampled every
  * 200 ms since the previous mark, VmHWM, devices.stats(), the summed poller overruns and
  * telemetry.stats(). Usage: node bench/gateway-child.mjs (with an IPC channel).
@@ -19,7 +19,7 @@ import { pathToFileURL, URL } from "node:url";
 const { ROOT, tuneV8 } = await import("../bin/runtime.mjs");
 const v8Tuned = tuneV8();
 const root = pathToFileURL(`${resolve(ROOT, "dist")}/`);
-const { loadConfigValue } = await import(new URL("src/config/load.js", root).href);
+const { loadConfigValueInWorker } = await import(new URL("src/config/load-in-worker.js", root).href);
 const { buildGateway } = await import(new URL("src/gateway.js", root).href);
 
 if (!process.send) throw new Error("bench/gateway-child.mjs needs an IPC channel");
@@ -47,7 +47,7 @@ let sampler;
 
 async function handle(msg) {
   if (msg.cmd === "start") {
-    const config = loadConfigValue(msg.config, msg.dir, "<bench throughput config>");
+    const config = await loadConfigValueInWorker(msg.config, msg.dir, "<bench throughput config>");
     const before = process.memoryUsage();
     gateway = await buildGateway(config, { mergeReads: msg.mergeReads });
     sampler = setInterval(sample, 200);

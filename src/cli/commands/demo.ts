@@ -17,18 +17,20 @@ interface DemoOptions {
 
 /** Start the demo gateway; if the MQTT port is taken, fall back to one the OS chooses. */
 async function startGateway(simPort: number, site: DemoEndpoints | undefined, opts: DemoOptions): Promise<Gateway> {
-  const [{ isLosError }, { createLogger }, { loadConfigValue }, { buildGateway }, { demoConfig }] = await Promise.all([
+  const [{ isLosError }, { createLogger }, { loadConfigValueInWorker }, { buildGateway }, { demoConfig }] = await Promise.all([
     import("../../core/errors.js"),
     import("../../core/logger.js"),
-    import("../../config/load.js"),
+    // yaml and TypeBox load in a worker that ends: the running gateway needs neither (docs/config.md)
+    import("../../config/load-in-worker.js"),
     import("../../gateway.js"),
     import("../demo-config.js"),
   ]);
   const logger = createLogger(opts.logLevel as "info");
-  const build = (port: number) =>
-    buildGateway(loadConfigValue(demoConfig({ simPort, mqttPort: port, dataDir: resolve(opts.dataDir), ...(site ? { site } : {}) }), process.cwd(), "demo"), {
-      logger,
-    });
+  const build = async (port: number) =>
+    buildGateway(
+      await loadConfigValueInWorker(demoConfig({ simPort, mqttPort: port, dataDir: resolve(opts.dataDir), ...(site ? { site } : {}) }), process.cwd(), "demo"),
+      { logger },
+    );
   try {
     return await build(Number(opts.port));
   } catch (err) {

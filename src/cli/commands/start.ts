@@ -13,12 +13,13 @@ export function startCommand(program: Command): void {
     .option("--duration <d>", "stop after this long (e.g. 30s), for tests and trials")
     .action(async (opts: { config: string; logLevel?: LogLevel; duration?: string }) => {
       // the gateway's modules load only when the command runs (--help stays cheap)
-      const [{ loadConfig }, { createLogger }, { buildGateway }] = await Promise.all([
-        import("../../config/load.js"),
+      const [{ loadConfigInWorker }, { createLogger }, { buildGateway }] = await Promise.all([
+        // yaml and TypeBox load in a worker that ends: the running gateway needs neither (docs/config.md)
+        import("../../config/load-in-worker.js"),
         import("../../core/logger.js"),
         import("../../gateway.js"),
       ]);
-      const config = loadConfig(opts.config);
+      const config = await loadConfigInWorker(opts.config);
       const logger = createLogger(opts.logLevel ?? config.config.log?.level ?? "info");
       const gateway = await buildGateway(config, { logger });
       const why = await waitForStop(opts.duration ? parseDuration(opts.duration) : undefined);
