@@ -119,7 +119,8 @@ describe("gateway end to end", () => {
     });
     gateway.addAgent(agent);
     await waitFor(() => sim.bank(1).getBit("coil", 2), { what: "vent coil open" });
-    const [rec] = gateway.store.audit.list({ actor: "venter" });
+    // the audit record is written once the device confirmed the write, just after the coil changed
+    const rec = await waitFor(() => gateway.store.audit.list({ actor: "venter" })[0], { what: "the audit record" });
     expect(rec).toMatchObject({ point: "gh1/vent", value: true, outcome: "accepted", reason: "too warm: 30" });
   });
 });
