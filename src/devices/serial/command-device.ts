@@ -7,19 +7,19 @@
  * the first answer makes it available again. Writes send `writeCommand` with `{value}` replaced and
  * then re-read the point.
  */
-import type { Clock, TimerHandle } from "../../core/clock.js";
+import type { TimerHandle } from "../../core/clock.js";
 import { LosError, isLosError } from "../../core/errors.js";
 import type { DeviceStatusPayload } from "../../core/topics.js";
-import { pointId, type Logger, type Reading, type Value } from "../../core/types.js";
-import type { PointDef, SerialPointDef, SerialProfile } from "../../config/profile-schema.js";
+import { pointId, type Reading, type Value } from "../../core/types.js";
+import type { PointDef, SerialPointDef } from "../../config/profile-schema.js";
 import { DEFAULT_POLL_MS } from "../poller.js";
-import type { AttachedDevice, DeviceSink } from "../protocol.js";
+import type { AttachedDevice } from "../protocol.js";
 import { ExceptionReporter } from "../report-by-exception.js";
 import type { CommandTransport } from "./command-transport.js";
 import { scalingOf, textLocator } from "./point-locator.js";
 import { unscaled } from "./point-value.js";
+import type { SerialDeviceOptions } from "./serial-device-options.js";
 import { type SerialDeviceStats } from "./serial-stats.js";
-import type { SerialCounters } from "./stream-decoder.js";
 
 interface Group {
   command: string;
@@ -28,21 +28,12 @@ interface Group {
   indexes: number[];
 }
 
-export interface CommandDeviceOptions {
-  deviceId: string;
-  profile: SerialProfile;
+export interface CommandDeviceOptions extends SerialDeviceOptions {
   transport: CommandTransport;
   /** request/answer prefix for this device's bus address ("" without address) */
   prefix: string;
-  address: string;
   timeoutMs: number;
   failuresBeforeUnavailable: number;
-  clock: Clock;
-  logger: Logger;
-  sink: DeviceSink;
-  counters: () => SerialCounters;
-  /** the port's state when the device starts: undefined while open or the first open is pending */
-  portError: () => LosError | undefined;
 }
 
 export class CommandDevice implements AttachedDevice {

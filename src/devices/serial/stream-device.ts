@@ -5,29 +5,20 @@
  * code) or when nothing valid arrived for `staleMs` (LOS_E_DEVICE_TIMEOUT), with one bad reading
  * per point; available again with the next valid record. One timer per device, re-armed lazily.
  */
-import type { Clock, TimerHandle } from "../../core/clock.js";
+import type { TimerHandle } from "../../core/clock.js";
 import { LosError, isLosError } from "../../core/errors.js";
 import type { DeviceStatusPayload } from "../../core/topics.js";
-import { pointId, type Logger, type Reading, type Value } from "../../core/types.js";
-import type { PointDef, SerialProfile } from "../../config/profile-schema.js";
-import type { AttachedDevice, DeviceSink } from "../protocol.js";
+import { pointId, type Reading, type Value } from "../../core/types.js";
+import type { PointDef } from "../../config/profile-schema.js";
+import type { AttachedDevice } from "../protocol.js";
 import { ExceptionReporter } from "../report-by-exception.js";
 import { compileLocator, type PointLocator } from "./point-locator.js";
+import type { SerialDeviceOptions } from "./serial-device-options.js";
 import type { SerialRecord } from "./serial-record.js";
 import { DEFAULT_STALE_MS, type SerialDeviceStats } from "./serial-stats.js";
-import type { SerialCounters } from "./stream-decoder.js";
 
-export interface StreamDeviceOptions {
-  deviceId: string;
-  profile: SerialProfile;
-  address: string;
-  clock: Clock;
-  logger: Logger;
-  sink: DeviceSink;
-  counters: () => SerialCounters;
-  /** the port's state when the device starts: undefined while the first open is pending */
-  portError: () => LosError | undefined;
-}
+/** A streamed device needs nothing beyond what every serial device has. */
+export type StreamDeviceOptions = SerialDeviceOptions;
 
 export class StreamDevice implements AttachedDevice {
   readonly address: string;
