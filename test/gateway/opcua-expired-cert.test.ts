@@ -92,7 +92,11 @@ async function trustedButRefused(id: string, sim: OpcuaSimulator): Promise<void>
   expect(trustCertificate(pki(), thumbprint)).toMatchObject({ state: "trusted", thumbprint, valid: false });
 
   // the next attempt (backoff, then a secure-channel handshake that may take seconds on a loaded machine)
-  await waitFor(() => health(id).lastError?.message.includes("BadCertificateTimeInvalid"), { what: `${id}: trusted certificate refused for its validity`, timeoutMs: 20_000 });
+  await waitFor(() => health(id).lastError?.message.includes("BadCertificateTimeInvalid"), { what: `${id}: trusted certificate refused for its validity`, timeoutMs: 45_000 }).catch(
+    (err: Error) => {
+      throw new Error(`${err.message}; last error: ${JSON.stringify(health(id).lastError)}`);
+    },
+  );
   const error = health(id).lastError!;
   expect(error.code).toBe("LOS_E_DEVICE_CERT_UNTRUSTED");
   expect(error.message).toContain(sim.endpointUrl);
@@ -113,7 +117,7 @@ describe("OPC-UA server certificate outside its validity period", () => {
     await waitFor(() => gateway.live.get("plain/level")?.quality === "good", { what: "plain/level good" });
     expect(gateway.live.get("plain/level")!.value as number).toBeCloseTo(2, 0);
     expect(health("plain")).toMatchObject({ available: true, connected: true });
-  }, 60_000);
+  }, 90_000);
 
   it("a server certificate that is not yet valid is refused after it was trusted", async () => {
     await trustedButRefused("pending", pendingSim);
@@ -122,5 +126,5 @@ describe("OPC-UA server certificate outside its validity period", () => {
     // the expired one is still refused and the None device still runs
     expect(health("expired").lastError?.code).toBe("LOS_E_DEVICE_CERT_UNTRUSTED");
     await waitFor(() => gateway.live.get("plain/level")?.quality === "good", { what: "plain/level still good" });
-  }, 60_000);
+  }, 90_000);
 });

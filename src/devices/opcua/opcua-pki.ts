@@ -8,7 +8,7 @@
  * does not load node-opcua for them.
  */
 import { X509Certificate, createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { LosError } from "../../core/errors.js";
 
@@ -109,6 +109,18 @@ function move(cert: CertificateInfo, root: string, to: CertificateState): Certif
     if (other.thumbprint === cert.thumbprint && other.state !== to && other.state !== "own") renameSync(other.file, target);
   }
   return { ...cert, state: to, file: target };
+}
+
+/**
+ * A trust wins over a later copy in rejected/: a connect attempt that was under way when the operator
+ * trusted a certificate writes it into rejected/ again, and node-opcua would then keep refusing it.
+ * Called before every connect attempt. An explicit reject moves the trusted copy away, so a
+ * certificate in both folders was only ever re-rejected by node-opcua.
+ */
+export function dropRejectedCopiesOfTrusted(root: string): void {
+  const all = listCertificates(root);
+  const trusted = new Set(all.filter((c) => c.state === "trusted").map((c) => c.thumbprint));
+  for (const c of all) if (c.state === "rejected" && trusted.has(c.thumbprint)) rmSync(c.file, { force: true });
 }
 
 /** Move a certificate into trusted/certs: the gateway accepts that server from its next connect. */

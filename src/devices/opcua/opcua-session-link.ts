@@ -19,7 +19,7 @@ import type { OpcuaConnection } from "../../config/connection-schema.js";
 import type { DriverError, DriverHealth } from "../driver.js";
 import { translateOpcuaError } from "./opcua-errors.js";
 import { APPLICATION_NAME, ensureOwnCertificate, serverEndpoints } from "./opcua-client-setup.js";
-import { pkiRoot } from "./opcua-pki.js";
+import { dropRejectedCopiesOfTrusted, pkiRoot } from "./opcua-pki.js";
 
 export const DEFAULT_TIMEOUT_MS = 5000;
 const DEFAULT_RECONNECT_MIN_MS = 500;
@@ -162,6 +162,7 @@ export class OpcuaSessionLink {
     const securityPolicy = connection.securityPolicy ?? (securityMode === "None" ? "None" : "Basic256Sha256");
     let client: OPCUAClient | undefined;
     try {
+      dropRejectedCopiesOfTrusted(this.#pki);
       this.#manager = new OPCUACertificateManager({ rootFolder: this.#pki, automaticallyAcceptUnknownCertificate: false, disableFileWatchers: true });
       await this.#manager.initialize();
       client = OPCUAClient.create({
