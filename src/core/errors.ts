@@ -77,6 +77,27 @@ export const ERROR_CODES = {
   LOS_E_TENANT_QUOTA: "The tenant's quota (agents, heap, CPU, message or actuation rate) does not allow this; raise the quota or lower the agents' limits.",
   LOS_E_BUS_RATE_LIMITED: "The MQTT client published faster than its limit; the excess was refused.",
 
+  // tasks and coordination (contract net, negotiation, leases, facts)
+  LOS_E_TASK_INVALID: "The task is malformed (type, priority 0-9, deadline in the future, known allocation); see docs/tasks.md.",
+  LOS_E_TASK_DUPLICATE: "A task with this id already exists; give a new id or leave it out to have one generated.",
+  LOS_E_TASK_UNKNOWN: "No task with this id exists.",
+  LOS_E_TASK_STATE: "The task is not in a state that allows this (e.g. cancelling a finished task).",
+  LOS_E_TASK_STALE: "The report carries an old attempt: the task was taken from this agent and given to another.",
+  LOS_E_TASK_NO_BIDS: "No eligible agent bid acceptably (none with the required skills, all silent, or all past the reserve) in the allowed rounds.",
+  LOS_E_TASK_CONFIRM_TIMEOUT: "The winner did not confirm the award in time; the next bid is tried.",
+  LOS_E_TASK_LEASE_EXPIRED: "The agent running the task stopped renewing its lease (died, hung or cut off); the task is announced again.",
+  LOS_E_TASK_DEADLINE: "The task's deadline passed before it was done.",
+  LOS_E_BID_INVALID: "The bid is malformed: value must be a finite number, quantity positive and at most what was asked.",
+  LOS_E_BID_LATE: "The bid arrived after the call's deadline (gateway clock) and was not counted.",
+  LOS_E_BID_NOT_INVITED: "The agent was not asked to bid on this task, or the round is over.",
+  LOS_E_NEGOTIATION_SHORT: "The negotiation ended with less than the target covered; the task holds what was agreed.",
+  LOS_E_LEASE_CONFLICT: "Another agent holds or has reserved this actuator now; wait for its lease to end or coordinate through a task.",
+  LOS_E_LEASE_NOT_HELD: "The agent does not hold this lease (it expired or was never granted).",
+  LOS_E_LEASE_INVALID: "The lease request is malformed (ttlMs 100 ms to 1 h, a reservation window in the future, a writable point).",
+  LOS_E_FACT_INVALID: "The fact is malformed (key of letters, digits, . _ - / up to 128 characters; JSON value up to 16 KiB; ttlMs positive).",
+  LOS_E_FACT_FORBIDDEN: "The caller may not write facts in this scope (an agent writes its own, its tenant's and, if trusted, site facts).",
+  LOS_E_ALLOCATION_SOLVER: "The linear-program solver failed or found no feasible allocation; see the message.",
+
   // simulators
   LOS_E_SIM_START: "A simulator could not start (port in use, serial path missing, socat not installed); see the message and cause.",
 

@@ -32,11 +32,11 @@ export function agentBase(s: GatewayScope, agent: string): string {
 }
 
 /** What an external agent publishes (agent → gateway), each at `agents/<id>/<kind>`. */
-export const AGENT_REQUEST_KINDS = ["register", "heartbeat", "actuate", "log", "failed", "stopped", "gone"] as const;
+export const AGENT_REQUEST_KINDS = ["register", "heartbeat", "actuate", "log", "failed", "stopped", "gone", "bid", "award-reply", "task", "coordinate"] as const;
 export type AgentRequestKind = (typeof AGENT_REQUEST_KINDS)[number];
 
 /** What the gateway publishes to an external agent, each at `agents/<id>/in/<kind>`. */
-export const AGENT_INBOX_KINDS = ["registered", "readings", "tasks", "replies", "stop", "reregister"] as const;
+export const AGENT_INBOX_KINDS = ["registered", "readings", "tasks", "replies", "stop", "reregister", "cfp", "award", "cancel"] as const;
 export type AgentInboxKind = (typeof AGENT_INBOX_KINDS)[number];
 
 export const topics = {
@@ -58,11 +58,31 @@ export const topics = {
   agentInbox: (s: GatewayScope, agent: string, kind: AgentInboxKind) => `${agentBase(s, agent)}/in/${kind}`,
   /** every actuation attempt, accepted or refused */
   audit: (s: GatewayScope) => `${gatewayBase(s)}/audit`,
+  /** request: create a task (TaskSpec + correlationId/replyTo); answered with the TaskRecord */
+  taskCreate: (s: GatewayScope) => `${gatewayBase(s)}/tasks/create`,
+  /** request: cancel a task ({ reason, correlationId, replyTo }) */
+  taskCancel: (s: GatewayScope, task: string) => `${gatewayBase(s)}/tasks/${task}/cancel`,
+  /** retained TaskRecord, republished on every transition; cleared some time after it ends */
+  taskState: (s: GatewayScope, task: string) => `${gatewayBase(s)}/tasks/${task}/state`,
+  /** retained LeaseRecord of an actuator or task while held; cleared (empty retained) when it ends */
+  lease: (s: GatewayScope, resource: string) => `${gatewayBase(s)}/leases/${leaseTopicPath(resource)}`,
+  /** an agent's announced intent to write a point (not retained) */
+  intent: (s: GatewayScope, point: string) => `${gatewayBase(s)}/intents/${point}`,
+  /** retained Fact; cleared when deleted or expired. owner: the agent, tenant or site id */
+  fact: (s: GatewayScope, scope: "agent" | "tenant" | "site", owner: string, key: string) =>
+    `${gatewayBase(s)}/facts/${scope === "site" ? "site" : scope === "tenant" ? `tenants/${owner}` : `agents/${owner}`}/${key}`,
   /** default reply topic for requests without replyTo */
   reply: (s: GatewayScope, correlationId: string) => `${gatewayBase(s)}/replies/${correlationId}`,
 } as const;
 
 export type TopicKind = keyof typeof topics;
+
+/** `point:<device>/<point>` → `points/<device>/<point>`, `task:<id>` → `tasks/<id>` */
+function leaseTopicPath(resource: string): string {
+  const colon = resource.indexOf(":");
+  const kind = resource.slice(0, colon);
+  return `${kind === "point" ? "points" : kind === "task" ? "tasks" : kind}/${resource.slice(colon + 1)}`;
+}
 
 export interface GatewayStatusPayload {
   state: "online" | "offline";

@@ -30,7 +30,7 @@ describe("store", () => {
       db.close();
       return out;
     };
-    expect(pragmas("state.db")).toEqual({ journal: "wal", autoVacuum: 0, version: 2 }); // v2: agents
+    expect(pragmas("state.db")).toEqual({ journal: "wal", autoVacuum: 0, version: 3 }); // v2: agents, v3: tasks and coordination
     expect(pragmas("history.db")).toEqual({ journal: "wal", autoVacuum: 2, version: 2 }); // 2 = INCREMENTAL; v2: chunks
   });
 

@@ -8,6 +8,7 @@ import type { BrokerHandle } from "../../bus/broker.js";
 import type { Clock } from "../../core/clock.js";
 import type { ErrorCode } from "../../core/errors.js";
 import type { GatewayScope } from "../../core/topics.js";
+import type { AgentAnswer, AgentQuestion, CoordinationReply, CoordinationRequest } from "../../core/task-types.js";
 import type { Logger, Reading, Value } from "../../core/types.js";
 import type { IsolationKind } from "../../config/agent-schema.js";
 import type { ResolvedManifest } from "../../config/agent-manifest.js";
@@ -38,10 +39,16 @@ export type LogLevel = "debug" | "info" | "warn" | "error";
  * every call (grants, rate limits, then the single actuation path); hosts only forward.
  */
 export interface AgentCalls {
-  actuate(point: string, value: Value, reason: string): Promise<ActuationResult>;
+  /**
+   * `idempotencyKey`: set on writes made while running a task (derived from the task id); a key that
+   * already has an accepted write returns that write's outcome without actuating again
+   */
+  actuate(point: string, value: Value, reason: string, idempotencyKey?: string): Promise<ActuationResult>;
   /** rejects with a coded error (LOS_E_PUBLISH_NOT_PERMITTED, LOS_E_AGENT_RATE_LIMITED) */
   publish(subtopic: string, payload: unknown): Promise<void>;
   log(level: LogLevel, obj: object, msg?: string): void;
+  /** leases, reservations, intents, facts and task requests (docs/coordination.md); never rejects */
+  coordinate(request: CoordinationRequest): Promise<CoordinationReply>;
 }
 
 export interface HostEvents {
@@ -85,6 +92,15 @@ export interface AgentHost {
   /** end the agent now (watchdog, memory limit); the host then reports `exited(reason)` */
   kill(reason: AgentExit): void;
   usage(): AgentUsage;
+  /**
+   * Ask the running agent a task question (call for proposals, award, run, cancel) and resolve with
+   * its answer. Rejects with a coded error when the agent is not running (LOS_E_AGENT_UNKNOWN), its
+   * answer is malformed (LOS_E_AGENT_PROTOCOL) or `signal` aborts first (the caller's deadline).
+   * An agent without a handler answers as docs/tasks.md says: no bid, refuse the award, fail the run.
+   */
+  ask<Q extends AgentQuestion>(question: Q, signal: AbortSignal): Promise<AgentAnswer<Q>>;
+  /** task types and skills the running agent declared (besides its manifest's `skills`) */
+  skills(): readonly string[];
 }
 
 export type HostFactory = (options: HostOptions) => AgentHost;
