@@ -5,6 +5,7 @@
  */
 import type { Envelope, ErrorCode } from "./errors.js";
 import type { Quality, Reading, Value } from "./types.js";
+import type { BidOffer, CallForProposals, CoordinationRequest, TaskAward, TaskAwardReply, TaskOutcome, TaskRun } from "./task-types.js";
 
 export const TOPIC_ROOT = "los/v1";
 /** Version of the MQTT agent protocol (docs/agent-protocol.md) carried in `register`. */
@@ -52,7 +53,7 @@ export const topics = {
   agentStatus: (s: GatewayScope, agent: string) => `${gatewayBase(s)}/agents/${agent}/status`,
   /** an agent's own publications live under this prefix */
   agentOut: (s: GatewayScope, agent: string, sub: string) => `${gatewayBase(s)}/agents/${agent}/out/${sub}`,
-  /** agent → gateway (external agents): register, heartbeat, actuate, log, failed, stopped, gone (last will) */
+  /** agent → gateway (external agents): register, heartbeat, actuate, log, failed, stopped, gone (last will), bid, award-reply, task, coordinate */
   agentRequest: (s: GatewayScope, agent: string, kind: AgentRequestKind) => `${agentBase(s, agent)}/${kind}`,
   /** gateway → agent (external agents): the agent subscribes to `in/#` */
   agentInbox: (s: GatewayScope, agent: string, kind: AgentInboxKind) => `${agentBase(s, agent)}/in/${kind}`,
@@ -152,6 +153,8 @@ export interface AgentRegisterPayload {
   version?: string;
   pid?: number;
   correlationId?: string;
+  /** task types and skills the agent takes on (besides its manifest's `skills`) */
+  skills?: string[];
 }
 
 /** What the gateway tells a registered agent about itself. */
@@ -181,6 +184,8 @@ export interface AgentActuateRequest {
   point: string;
   value: Value;
   reason: string;
+  /** set on writes made while running a task: an earlier accepted write with this key is replayed, not repeated */
+  idempotencyKey?: string;
 }
 
 /** agent → `log` */
@@ -201,11 +206,42 @@ export interface AgentReadingsPayload {
   readings: Reading[];
 }
 
-/** gateway → `in/tasks`: a task assigned to the agent (QoS 1) */
-export interface AgentTaskPayload {
-  id: string;
-  name: string;
-  params: Record<string, unknown>;
+/** gateway → `in/tasks`: run a task the agent confirmed (QoS 1); answered by `task` */
+export type AgentTaskPayload = TaskRun;
+
+/** gateway → `in/cfp`: a call for proposals (QoS 1); answered by `bid` before `cfp.bidDeadline` */
+export interface AgentCfpPayload {
+  cfp: CallForProposals;
+}
+
+/** agent → `bid`: an offer for one round of one task, or `decline: true` (no bid); any `ts` is ignored */
+export type AgentBidPayload = { taskId: string; round: number } & ({ decline: true } | BidOffer);
+
+/** gateway → `in/award`: the agent won (QoS 1); answered by `award-reply` */
+export interface AgentAwardPayload {
+  award: TaskAward;
+}
+
+/** agent → `award-reply` */
+export interface AgentAwardReplyPayload extends TaskAwardReply {
+  taskId: string;
+  attempt: number;
+}
+
+/** agent → `task`: how the run of `in/tasks` ended */
+export type AgentTaskReportPayload = { taskId: string; attempt: number } & TaskOutcome;
+
+/** gateway → `in/cancel`: stop working on this attempt of the task (QoS 1); not answered */
+export interface AgentCancelPayload {
+  taskId: string;
+  attempt: number;
+  reason: string;
+}
+
+/** agent → `coordinate`: leases, intents, facts, tasks; answered on `in/replies` with the correlationId */
+export interface AgentCoordinateRequest {
+  correlationId: string;
+  request: CoordinationRequest;
 }
 
 /** gateway → `in/stop`: finish, publish `stopped` and disconnect within graceMs */
@@ -228,11 +264,18 @@ export interface TopicPayloads {
     | AgentActuateRequest
     | AgentLogPayload
     | AgentEndPayload
+    | AgentBidPayload
+    | AgentAwardReplyPayload
+    | AgentTaskReportPayload
+    | AgentCoordinateRequest
     | Record<string, never>;
   agentInbox:
     | AgentRegisteredPayload
     | AgentReadingsPayload
     | AgentTaskPayload
+    | AgentCfpPayload
+    | AgentAwardPayload
+    | AgentCancelPayload
     | Envelope<unknown>
     | AgentStopPayload
     | Record<string, never>;
