@@ -16,3 +16,5 @@ export { migrate, schemaVersion, latestVersion, assertSchemaCurrent } from "./mi
 export type { Migration, MigrationResult } from "./migrations.js";
 export { AgentsRepo } from "./agents-repo.js";
 export type { AgentSnapshot, AgentExitRecord } from "./agents-repo.js";
+export { TasksRepo } from "./tasks-repo.js";
+export type { TaskEventRecord, NewTaskEvent, TaskQuery } from "./tasks-repo.js";

@@ -17,6 +17,7 @@ import { openDatabase, openDatabaseReadOnly, type Db } from "./sqlite.js";
 import { STATE_MIGRATIONS } from "./state-migrations.js";
 import { TelemetryQueries } from "./telemetry-queries.js";
 import { TelemetryRepo } from "./telemetry-repo.js";
+import { TasksRepo } from "./tasks-repo.js";
 import type { TelemetryWriterOptions } from "./telemetry-writer.js";
 
 export const STATE_DB = "state.db";
@@ -52,6 +53,8 @@ export interface Store {
   telemetry: TelemetryRepo;
   audit: AuditRepo;
   agents: AgentsRepo;
+  /** tasks and their events (docs/tasks.md) */
+  tasks: TasksRepo;
   retention: Retention;
   /** Stop retention, flush telemetry, close both files. Rejects with LOS_E_STORE_WRITE if the final flush failed (files are closed anyway). */
   close(): Promise<void>;
@@ -62,6 +65,7 @@ export interface ReadOnlyStore {
   telemetry: TelemetryQueries;
   audit: Pick<AuditRepo, "list" | "count">;
   agents: Pick<AgentsRepo, "list">;
+  tasks: Pick<TasksRepo, "get" | "list" | "events">;
   close(): void;
 }
 
@@ -104,6 +108,7 @@ export function openStore(options: StoreOptions): Store {
       telemetry,
       audit,
       agents: new AgentsRepo(state),
+      tasks: new TasksRepo(state),
       retention,
       close: () => (closing ??= close()),
     };
@@ -128,6 +133,7 @@ export function openStoreReadOnly(dataDir: string): ReadOnlyStore {
       telemetry: new TelemetryQueries(history),
       audit: new AuditRepo(state),
       agents: new AgentsRepo(state),
+      tasks: new TasksRepo(state),
       close: () => {
         for (const db of opened) if (db.open) db.close();
       },
