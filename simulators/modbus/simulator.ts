@@ -14,9 +14,11 @@ import { GreenhouseModel, type GreenhouseOptions } from "../models/greenhouse.js
 import type { SimModel } from "../models/model.js";
 import { RegisterModel, type RegisterModelOptions } from "../models/register-model.js";
 import { ProfileModel } from "../models/profile-model.js";
+import { BuildingLoadsModel, type BuildingLoadsOptions } from "../models/building-loads.js";
+import { FactoryCellModel, type FactoryCellOptions } from "../models/factory-cell.js";
 import type { DeviceProfile } from "../../src/config/profile-schema.js";
 
-export type ModelKind = "greenhouse" | "registers" | "profile";
+export type ModelKind = "greenhouse" | "registers" | "profile" | "building-loads" | "factory-cell";
 
 interface CommonOptions {
   /** Default "greenhouse". */
@@ -37,6 +39,10 @@ interface CommonOptions {
   registers?: Omit<RegisterModelOptions, "seed">;
   /** The device profile the "profile" model serves (every unit id serves its own copy). */
   profile?: DeviceProfile;
+  /** Extra options for the building-loads model (seed is set per unit). */
+  buildingLoads?: Omit<BuildingLoadsOptions, "seed">;
+  /** Extra options for the factory-cell model. */
+  factoryCell?: FactoryCellOptions;
 }
 
 export interface TcpSimulatorOptions extends CommonOptions {
@@ -166,7 +172,11 @@ function createModel(kind: ModelKind, seed: number, clock: Clock, options: Commo
     case "profile":
       if (!options.profile) throw new LosError("LOS_E_SIM_START", 'model "profile" needs the `profile` option (a loaded device profile)');
       return new ProfileModel({ profile: options.profile, seed });
+    case "building-loads":
+      return new BuildingLoadsModel({ ...options.buildingLoads, seed });
+    case "factory-cell":
+      return new FactoryCellModel(options.factoryCell);
     default:
-      throw new LosError("LOS_E_SIM_START", `unknown simulator model "${String(kind)}"; use greenhouse, registers or profile`);
+      throw new LosError("LOS_E_SIM_START", `unknown simulator model "${String(kind)}"; use greenhouse, registers, profile, building-loads or factory-cell`);
   }
 }

@@ -33,11 +33,13 @@ export function parsePort(text: string, option: string): number {
   return port;
 }
 
+const MODELS = ["greenhouse", "registers", "profile", "building-loads", "factory-cell"] as const;
+
 export function simModbusCommand(sim: Command): void {
   sim
     .command("modbus")
     .description("a Modbus TCP server (or RTU slave with --rtu) with a physical model; faults via the simulator API")
-    .option("--model <name>", "greenhouse, registers or profile (serves --profile)", "greenhouse")
+    .option("--model <name>", "greenhouse, registers, profile (serves --profile), building-loads or factory-cell", "greenhouse")
     .option("--profile <ref>", "with --model profile: a device profile, <vendor>/<model> from devices/ or a .yaml path")
     .option("--host <addr>", "TCP address to bind", "127.0.0.1")
     .option("--port <n>", "TCP port; 0 lets the OS choose", "5020")
@@ -47,8 +49,8 @@ export function simModbusCommand(sim: Command): void {
     .option("--control-port <n>", "HTTP control API on 127.0.0.1 (state, faults, step, registers); 0 lets the OS choose", "0")
     .option("--duration <d>", "stop after this long (e.g. 30s); default: until Ctrl-C")
     .action(async (opts: SimOptions) => {
-      if (opts.model !== "greenhouse" && opts.model !== "registers" && opts.model !== "profile") {
-        throw new LosError("LOS_E_USAGE", `--model "${opts.model}": expected greenhouse, registers or profile`);
+      if (!MODELS.includes(opts.model as (typeof MODELS)[number])) {
+        throw new LosError("LOS_E_USAGE", `--model "${opts.model}": expected ${MODELS.join(", ")}`);
       }
       if ((opts.model === "profile") !== (opts.profile !== undefined)) {
         throw new LosError("LOS_E_USAGE", "--model profile and --profile <vendor/model | file.yaml> go together");
@@ -57,7 +59,7 @@ export function simModbusCommand(sim: Command): void {
       const controlPort = parsePort(opts.controlPort, "--control-port");
       const duration = opts.duration ? parseDuration(opts.duration) : undefined;
       const profile = opts.profile === undefined ? undefined : await loadProfileRef(opts.profile);
-      const common = { model: opts.model, profile, unitIds: parseUnits(opts.units, opts.rtu ? "rtu" : "tcp") } as const;
+      const common = { model: opts.model as (typeof MODELS)[number], profile, unitIds: parseUnits(opts.units, opts.rtu ? "rtu" : "tcp") } as const;
       const { startControlServer, startModbusSimulator } = await import("../../../simulators/index.js"); // loaded only when the command runs
       const s = opts.rtu
         ? await startModbusSimulator({ ...common, transport: "rtu", path: opts.rtu, baudRate: Number(opts.baud) })
