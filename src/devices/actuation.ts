@@ -1,8 +1,9 @@
 /**
  * The one path every actuator write takes, whoever asks (agent code, rules, an LLM later, an MQTT
- * client, the CLI): capability → envelope → driver → audit. Every attempt is audited, accepted or
- * not, and the caller gets a coded outcome instead of an exception. Writes to one point are
- * serialised so the rate limit always sees the previous write.
+ * client, the CLI): capability → lease → envelope → driver → audit. Every attempt is audited,
+ * accepted or not, and the caller gets a coded outcome instead of an exception. Writes to one point
+ * (and writes with one idempotency key) are serialised so the rate limit always sees the previous
+ * write and a retried keyed write finds the first one (src/devices/idempotency.ts).
  */
 import type { Clock } from "../core/clock.js";
 import { toLosError, type ErrorCode } from "../core/errors.js";
@@ -11,9 +12,11 @@ import { splitPointId, type Actor, type Logger, type Value } from "../core/types
 import type { PointDef } from "../config/profile-schema.js";
 import type { AuditEntry } from "../store/audit-repo.js";
 import { checkEnvelope } from "./envelope.js";
+import { checkReplay, IDEMPOTENCY_KEY_MAX, type AcceptedWrite } from "./idempotency.js";
 
 export type ActuationResult =
-  | { ok: true; auditId: number; point: string; value: Value }
+  /** replayed: an accepted write with the same idempotency key was found; the driver was not touched */
+  | { ok: true; auditId: number; point: string; value: Value; replayed?: true }
   | { ok: false; auditId: number; point: string; code: ErrorCode; message: string };
 
 export type { AuditEntry };
@@ -26,9 +29,15 @@ export interface ActuationDeps {
     point(deviceId: string, name: string): PointDef | undefined;
     write(deviceId: string, name: string, value: Value): Promise<void>;
   };
-  audit: { record(entry: AuditEntry): { id: number } };
+  audit: {
+    record(entry: AuditEntry): { id: number };
+    /** the accepted write made with this idempotency key (AuditRepo.acceptedByKey) */
+    acceptedByKey?(key: string): AcceptedWrite | undefined;
+  };
   /** is this actor allowed to write this point? */
   canWrite(actor: Actor, pointId: string): boolean;
+  /** does a lease (or coordination.requireLease) stop this actor writing this point now? */
+  checkLease?(actor: Actor, pointId: string): { ok: true } | { ok: false; code: ErrorCode; message: string };
   /** called after each audited attempt (the gateway publishes it on the bus) */
   onAudit?(entry: AuditEntry & { id: number }): void;
 }
@@ -38,8 +47,10 @@ export interface ActuateRequest {
   point: string;
   value: Value;
   reason: string;
-  /** a safe-value write: skips rate and interlocks, never the capability or the range */
+  /** a safe-value write: skips leases, rate and interlocks, never the capability or the range */
   safety?: boolean;
+  /** a write inside a task: an accepted write with this key is replayed, not repeated */
+  idempotencyKey?: string;
 }
 
 export class ActuationService {
@@ -52,13 +63,15 @@ export class ActuationService {
   }
 
   actuate(req: ActuateRequest): Promise<ActuationResult> {
-    const previous = this.#tails.get(req.point) ?? Promise.resolve();
+    // a keyed write also waits for earlier writes with its key, whatever their point
+    const lanes = req.idempotencyKey === undefined ? [req.point] : [req.point, `\u0000key:${String(req.idempotencyKey)}`];
+    const previous = Promise.all(lanes.map((l) => this.#tails.get(l)));
     const next = previous.then(() => this.#actuateNow(req));
     // the tail never rejects: a failure of one write must neither go unhandled nor refuse the next
     const tail = next.then(noop, noop).finally(() => {
-      if (this.#tails.get(req.point) === tail) this.#tails.delete(req.point);
+      for (const l of lanes) if (this.#tails.get(l) === tail) this.#tails.delete(l);
     });
-    this.#tails.set(req.point, tail);
+    for (const l of lanes) this.#tails.set(l, tail);
     return next;
   }
 
@@ -91,6 +104,15 @@ export class ActuationService {
     if (!this.#deps.canWrite(req.actor, req.point)) {
       return refuse("LOS_E_WRITE_NOT_PERMITTED", `${req.actor.kind} "${req.actor.id}" may not write ${req.point}`);
     }
+    if (req.idempotencyKey !== undefined) {
+      const replay = checkReplay(this.#deps.audit.acceptedByKey?.bind(this.#deps.audit), req.idempotencyKey, req.point);
+      if (replay.kind === "invalid") return refuse("LOS_E_REQUEST_INVALID", replay.message);
+      if (replay.kind === "replay") return { ok: true, auditId: replay.auditId, point: replay.point, value: replay.value, replayed: true };
+    }
+    if (!req.safety && this.#deps.checkLease) {
+      const lease = this.#deps.checkLease(req.actor, req.point);
+      if (!lease.ok) return refuse(lease.code, lease.message);
+    }
     const lastWrite = this.#lastWrites.get(req.point);
     const verdict = checkEnvelope({
       deviceId: ids.device,
@@ -120,6 +142,8 @@ export class ActuationService {
   ): ActuationResult {
     const value = isAuditable(req.value) ? req.value : describeValue(req.value);
     const entry: AuditEntry = { ts, actor: req.actor, point: req.point, value, reason: req.reason, ...result };
+    // only a valid key is stored (a refused malformed one stays out of the unique index's way)
+    if (isKey(req.idempotencyKey) && result.code !== "LOS_E_REQUEST_INVALID") entry.idemKey = req.idempotencyKey;
     if (previous !== undefined && previous !== null && isAuditable(previous)) entry.previous = previous;
     const { id } = this.#deps.audit.record(entry);
     this.#deps.onAudit?.({ ...entry, id });
@@ -132,6 +156,8 @@ export class ActuationService {
 }
 
 const noop = (): void => {};
+
+const isKey = (k: unknown): k is string => typeof k === "string" && k !== "" && k.length <= IDEMPOTENCY_KEY_MAX;
 
 /** What the audit table can hold: finite numbers, booleans, strings. */
 function isAuditable(v: unknown): v is Value {

@@ -22,6 +22,8 @@ export interface AuditEntry {
   /** Error code when refused or failed. */
   code?: string;
   message?: string;
+  /** idempotency key of a write made inside a task: at most one accepted row per key */
+  idemKey?: string;
 }
 
 export interface AuditRecord extends AuditEntry {
@@ -51,6 +53,7 @@ interface AuditRow {
   outcome: AuditOutcome;
   code: string | null;
   message: string | null;
+  idem_key: string | null;
 }
 
 const OUTCOMES: ReadonlySet<string> = new Set(["accepted", "refused", "failed"]);
@@ -61,6 +64,7 @@ export class AuditRepo {
   #db: Db;
   #insert: Statement | undefined;
   #count: Statement | undefined;
+  #byKey: Statement | undefined;
   #lists = new Map<string, Statement>();
 
   constructor(db: Db) {
@@ -109,6 +113,13 @@ export class AuditRepo {
     return (stmt.all(params) as AuditRow[]).map(fromRow);
   }
 
+  /** The accepted write made with this idempotency key, if any. */
+  acceptedByKey(key: string): AuditRecord | undefined {
+    this.#byKey ??= this.#db.prepare("SELECT * FROM audit WHERE idem_key = ? AND outcome = 'accepted'");
+    const row = this.#byKey.get(key) as AuditRow | undefined;
+    return row && fromRow(row);
+  }
+
   count(): number {
     this.#count ??= this.#db.prepare("SELECT count(*) FROM audit").pluck();
     return this.#count.get() as number;
@@ -116,8 +127,8 @@ export class AuditRepo {
 
   #insertRow(e: AuditEntry): number {
     this.#insert ??= this.#db.prepare(
-      `INSERT INTO audit (ts, actor_kind, actor_id, tenant, point, value, previous, reason, outcome, code, message)
-       VALUES (@ts, @actorKind, @actorId, @tenant, @point, @value, @previous, @reason, @outcome, @code, @message)`,
+      `INSERT INTO audit (ts, actor_kind, actor_id, tenant, point, value, previous, reason, outcome, code, message, idem_key)
+       VALUES (@ts, @actorKind, @actorId, @tenant, @point, @value, @previous, @reason, @outcome, @code, @message, @idemKey)`,
     );
     const info = this.#insert.run({
       ts: e.ts,
@@ -131,6 +142,7 @@ export class AuditRepo {
       outcome: e.outcome,
       code: e.code ?? null,
       message: e.message ?? null,
+      idemKey: e.idemKey ?? null,
     });
     return Number(info.lastInsertRowid);
   }
@@ -145,6 +157,7 @@ function check(e: AuditEntry): void {
   if (typeof e.point !== "string" || e.point === "") throw bad("point is required");
   if (!isValue(e.value)) throw bad("value must be a number, boolean or string");
   if (e.previous !== undefined && !isValue(e.previous)) throw bad("previous must be a number, boolean or string");
+  if (e.idemKey !== undefined && (typeof e.idemKey !== "string" || e.idemKey === "" || e.idemKey.length > 512)) throw bad("idemKey must be a string of 1 to 512 characters");
 }
 
 function isValue(v: unknown): v is Value {
@@ -166,5 +179,6 @@ function fromRow(r: AuditRow): AuditRecord {
   if (r.previous !== null) rec.previous = JSON.parse(r.previous) as Value;
   if (r.code !== null) rec.code = r.code;
   if (r.message !== null) rec.message = r.message;
+  if (r.idem_key !== null) rec.idemKey = r.idem_key;
   return rec;
 }
