@@ -185,6 +185,32 @@ describe("ContractNet.award", () => {
     expect(await driveUntil(alone.clock, alone.net.run(alone.req))).toMatchObject({ winner: "b", price: 4 });
   });
 
+  it("the worked Vickrey example of docs/contract-net.md", async () => {
+    const scripts = (): Script[] => [
+      { id: "A", ...bidding({ value: 10 }, 10), award: () => ({ answer: { accept: false } }) },
+      { id: "B", ...bidding({ value: 8 }, 30) },
+      { id: "C", ...bidding({ value: 8 }, 20), award: () => ({ never: true }) },
+      { id: "D", ...bidding({ value: 3 }, 10) },
+    ];
+    const vickrey = setup(scripts(), { rule: "second-price", reserve: 4 });
+    const outcome = await driveUntil(vickrey.clock, vickrey.net.run(vickrey.req));
+    expect(outcome.round.refused.map((r) => r.bidder)).toEqual(["D"]);
+    expect(outcome.tried.map((t) => [t.bidder, t.result])).toEqual([
+      ["A", "refused"],
+      ["C", "timeout"],
+      ["B", "confirmed"],
+    ]);
+    expect(vickrey.events.flatMap((e) => (e.kind === "awarding" ? [[e.bidder, e.price, e.attempt]] : []))).toEqual([
+      ["A", 8, 1],
+      ["C", 8, 2],
+      ["B", 4, 3],
+    ]);
+    expect(outcome).toMatchObject({ kind: "awarded", winner: "B", price: 4 });
+    const first = setup(scripts(), { rule: "first-price", reserve: 4 });
+    await driveUntil(first.clock, first.net.run(first.req));
+    expect(first.events.flatMap((e) => (e.kind === "awarding" ? [e.price] : []))).toEqual([10, 8, 8]);
+  });
+
   it("costs (objective min): the cheapest wins", async () => {
     const { clock, net, req } = setup([{ id: "a", ...bidding({ value: 3 }) }, { id: "b", ...bidding({ value: 7 }) }], { objective: "min", rule: "second-price" });
     expect(await driveUntil(clock, net.run(req))).toMatchObject({ kind: "awarded", winner: "a", price: 7 });
