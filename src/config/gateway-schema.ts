@@ -7,6 +7,7 @@ import { Connection } from "./connection-schema.js";
 import { AgentConfig } from "./agent-schema.js";
 import { Tenant } from "./tenant-schema.js";
 import { SandboxConfig } from "./sandbox-schema.js";
+import { CoordinationConfig } from "./coordination-schema.js";
 import { TasksConfig } from "./tasks-schema.js";
 
 const Id = Type.String({ pattern: "^[A-Za-z0-9_-]+$", minLength: 1, maxLength: 64, description: "letters, digits, _ and -" });
@@ -103,6 +104,7 @@ export const GatewayConfig = Type.Object(
     agents: Type.Optional(Type.Array(AgentConfig)),
     sandbox: Type.Optional(SandboxConfig),
     tasks: Type.Optional(TasksConfig),
+    coordination: Type.Optional(CoordinationConfig),
   },
   { additionalProperties: false },
 );
