@@ -37,6 +37,20 @@ export function abortReason(signal: AbortSignal): unknown {
 }
 
 /**
+ * A signal that follows `signal` and accepts any number of listeners (a negotiation awards many parts
+ * at once, each listening for the caller's abort). Call dispose when done.
+ */
+export function followSignal(signal: AbortSignal | undefined): { signal: AbortSignal | undefined; dispose(): void } {
+  if (!signal) return { signal: undefined, dispose: () => {} };
+  const follower = new AbortController();
+  setMaxListeners(0, follower.signal);
+  const onAbort = (): void => follower.abort(abortReason(signal));
+  if (signal.aborted) onAbort();
+  else signal.addEventListener("abort", onAbort, { once: true });
+  return { signal: follower.signal, dispose: () => signal.removeEventListener("abort", onAbort) };
+}
+
+/**
  * Send `cfp` to every participant (ids deduplicated) and collect answers until all answered or
  * `cfp.bidDeadline` passes. Answers after the deadline are reported as LOS_E_BID_LATE through
  * onEvent (the round is already decided). Rejects with the abort reason when env.signal aborts.

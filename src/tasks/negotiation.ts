@@ -11,7 +11,7 @@ import type { Bid, CallForProposals, TaskAward } from "../core/task-types.js";
 import type { Logger } from "../core/types.js";
 import { silentLogger } from "../core/types.js";
 import { rankBids } from "./bid-rules.js";
-import { collectBids, confirmAward, type ExchangeEnv } from "./contract-net-round.js";
+import { collectBids, confirmAward, followSignal, type ExchangeEnv } from "./contract-net-round.js";
 import type { NegotiatedPart, NegotiationOutcome, NegotiationRequest, RoundResult, TaskParticipant } from "./contracts.js";
 import { epsilonFor, mergePart, nextCounterPrice, pickOffers, pricePicks, type Pick } from "./negotiation-rules.js";
 
@@ -43,10 +43,19 @@ export class Negotiator {
 
   async negotiate(req: NegotiationRequest): Promise<NegotiationOutcome> {
     checkRequest(req);
+    const followed = followSignal(req.signal);
+    try {
+      return await this.#negotiate(req, followed.signal);
+    } finally {
+      followed.dispose();
+    }
+  }
+
+  async #negotiate(req: NegotiationRequest, signal: AbortSignal | undefined): Promise<NegotiationOutcome> {
     const target = req.quantity;
     const deal: Deal = {
       req,
-      env: { clock: this.#clock, logger: this.#logger.child({ taskId: req.task.id }), onEvent: req.onEvent?.bind(req), signal: req.signal },
+      env: { clock: this.#clock, logger: this.#logger.child({ taskId: req.task.id }), onEvent: req.onEvent?.bind(req), signal },
       eps: epsilonFor(target),
       parts: new Map(),
       excluded: new Set(),

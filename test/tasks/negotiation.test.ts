@@ -187,6 +187,25 @@ describe("Negotiator", () => {
     expect(outcome).toMatchObject({ parts: [], covered: 0, rounds: 2, shortfall: { code: "LOS_E_NEGOTIATION_SHORT" } });
   });
 
+  it("splits across 50 one-kW agents in one round, all parts awarded together under one caller signal", async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on("warning", onWarning);
+    try {
+      const scripts: Script[] = Array.from({ length: 60 }, (_, i) => ({ id: `app-${String(i).padStart(2, "0")}`, ...offers(1, 60 - i) }));
+      const { clock, negotiator, req } = setup(scripts, 50);
+      const outcome = await driveUntil(clock, negotiator.negotiate({ ...req, signal: new AbortController().signal }));
+      expect(outcome.covered).toBe(50);
+      expect(outcome.parts).toHaveLength(50);
+      // the cheapest 50 (costs 1…50) took a part
+      expect(Math.max(...outcome.parts.map((p) => p.price))).toBe(50);
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      expect(warnings).not.toContain("MaxListenersExceededWarning");
+    } finally {
+      process.off("warning", onWarning);
+    }
+  });
+
   it("refuses a quantity that is not a positive number", async () => {
     const { negotiator, req } = setup([], 10);
     await expect(negotiator.negotiate({ ...req, quantity: 0 })).rejects.toMatchObject({ code: "LOS_E_TASK_INVALID" });
