@@ -6,6 +6,8 @@
 import { ERROR_CODES, LosError, type ErrorCode } from "../../core/errors.js";
 import type {
   AgentActuateRequest,
+  AgentAwardReplyPayload,
+  AgentCoordinateRequest,
   AgentEndPayload,
   AgentHeartbeatPayload,
   AgentLogPayload,
@@ -13,27 +15,46 @@ import type {
   AgentRequestKind,
 } from "../../core/topics.js";
 import type { Value } from "../../core/types.js";
+import { answerKey, Fields, parseAwardReply, parseBid, parseCoordinate, parseTaskReport, type ParsedBid, type ParsedTaskReport } from "./task-protocol.js";
 
 /** longest string field accepted from an agent (points, reasons, log lines, ids) */
 export const MAX_FIELD = 4096;
 const MAX_CORRELATION_ID = 128;
 const LEVELS = new Set(["debug", "info", "warn", "error"]);
 const USAGE_KEYS = ["cpuMs", "heapBytes", "decisions", "failures"] as const;
+/** skills an agent may declare in `register`, each at most MAX_SKILL characters */
+export const MAX_SKILLS = 64;
+const MAX_SKILL = 128;
 
 export type AgentRequest =
   | { kind: "register"; body: AgentRegisterPayload }
   | { kind: "heartbeat"; body: AgentHeartbeatPayload }
   | { kind: "actuate"; body: AgentActuateRequest }
   | { kind: "log"; body: AgentLogPayload }
-  | { kind: "failed" | "stopped" | "gone"; body: AgentEndPayload };
+  | { kind: "failed" | "stopped" | "gone"; body: AgentEndPayload }
+  | { kind: "bid"; body: ParsedBid }
+  | { kind: "award-reply"; body: AgentAwardReplyPayload }
+  | { kind: "task"; body: ParsedTaskReport }
+  | { kind: "coordinate"; body: AgentCoordinateRequest };
 
 /** A malformed message; `correlationId` is set when the sender can be answered. */
 export class AgentProtocolError extends LosError {
   readonly correlationId: string | undefined;
-  constructor(why: string, correlationId: string | undefined) {
+  /** a malformed answer that still names its question (answerKey of task-protocol.ts) */
+  readonly answerKey: string | undefined;
+  constructor(why: string, correlationId: string | undefined, answerKey?: string) {
     super("LOS_E_AGENT_PROTOCOL", `malformed agent message: ${why}`);
     this.correlationId = correlationId;
+    this.answerKey = answerKey;
   }
+}
+
+/** The question a malformed answer names, when its taskId and round/attempt are readable. */
+function keyOf(kind: AgentRequestKind, m: Record<string, unknown>): string | undefined {
+  const question = kind === "bid" ? "cfp" : kind === "award-reply" ? "award" : kind === "task" ? "run" : undefined;
+  const n = kind === "bid" ? m.round : m.attempt;
+  if (question === undefined || typeof m.taskId !== "string" || !Number.isSafeInteger(n)) return undefined;
+  return answerKey(question, m.taskId, n as number);
 }
 
 function correlationOf(m: Record<string, unknown>): string | undefined {
@@ -74,6 +95,13 @@ export function parseAgentRequest(kind: AgentRequestKind, payload: Buffer): Agen
         body.pid = m.pid as number;
       }
       if (cid !== undefined) body.correlationId = cid;
+      if (m.skills !== undefined) {
+        const skills = m.skills;
+        if (!Array.isArray(skills) || skills.length > MAX_SKILLS || !skills.every((x) => typeof x === "string" && x.length > 0 && x.length <= MAX_SKILL)) {
+          throw bad(`skills must be a list of at most ${MAX_SKILLS} non-empty strings of at most ${MAX_SKILL} characters`);
+        }
+        body.skills = [...new Set(skills as string[])];
+      }
       return { kind, body };
     }
     case "heartbeat": {
@@ -94,7 +122,10 @@ export function parseAgentRequest(kind: AgentRequestKind, payload: Buffer): Agen
       if (!((typeof v === "number" && Number.isFinite(v)) || typeof v === "boolean" || (typeof v === "string" && v.length <= MAX_FIELD))) {
         throw bad("value must be a finite number, a boolean or a string");
       }
-      return { kind, body: { correlationId: cid, point: str("point") as string, value: v as Value, reason: str("reason") as string } };
+      const body: AgentActuateRequest = { correlationId: cid, point: str("point") as string, value: v as Value, reason: str("reason") as string };
+      const key = str("idempotencyKey", true);
+      if (key !== undefined) body.idempotencyKey = key;
+      return { kind, body };
     }
     case "log": {
       if (typeof m.level !== "string" || !LEVELS.has(m.level)) throw bad("level must be debug, info, warn or error");
@@ -115,5 +146,17 @@ export function parseAgentRequest(kind: AgentRequestKind, payload: Buffer): Agen
       if (message !== undefined) body.message = message;
       return { kind, body };
     }
+    case "bid":
+    case "award-reply":
+    case "task": {
+      const key = keyOf(kind, m);
+      const f = new Fields(m, (why) => new AgentProtocolError(`${kind}: ${why}`, cid, key));
+      if (kind === "bid") return { kind, body: parseBid(f) };
+      if (kind === "award-reply") return { kind, body: parseAwardReply(f) };
+      return { kind, body: parseTaskReport(f) };
+    }
+    case "coordinate":
+      if (cid === undefined) throw bad(`correlationId must be a non-empty string of at most ${MAX_CORRELATION_ID} characters`);
+      return { kind, body: parseCoordinate(new Fields(m, bad), cid) };
   }
 }

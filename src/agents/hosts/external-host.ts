@@ -2,11 +2,14 @@
  * The host of an agent that runs outside the gateway (any language, or a container) and speaks
  * the MQTT agent protocol (docs/agent-protocol.md) over the gateway's broker. A session is one
  * MQTT connection of the agent's user that registered; everything else the agent sends is taken
- * only from that connection. Its requests go through the same checked calls as every agent's.
+ * only from that connection. Its requests go through the same checked calls as every agent's, and
+ * the task layer's questions (call for proposals, award, run, cancel) go to its inbox and wait for
+ * the answer that names them.
  */
 import type { Client } from "aedes";
 import type { BrokerHandle } from "../../bus/broker.js";
 import { errorEnvelope, LosError, okEnvelope, type Envelope } from "../../core/errors.js";
+import type { AgentAnswer, AgentQuestion } from "../../core/task-types.js";
 import {
   AGENT_PROTOCOL_VERSION,
   agentBase,
@@ -16,25 +19,29 @@ import {
   type AgentRegisterPayload,
   type AgentRequestKind,
   type AgentSessionInfo,
-  type AgentTaskPayload,
   type GatewayScope,
 } from "../../core/topics.js";
 import type { Logger, Reading } from "../../core/types.js";
 import type { IsolationKind } from "../../config/agent-schema.js";
 import { disconnectClient, watchAgent } from "../external/agent-bus.js";
-import { AgentProtocolError, isErrorCode, parseAgentRequest } from "../external/protocol.js";
+import { PendingAsks } from "../external/pending-asks.js";
+import { AgentProtocolError, isErrorCode, parseAgentRequest, type AgentRequest } from "../external/protocol.js";
+import { MAX_REQUESTS_IN_FLIGHT, RequestForwarder } from "../external/request-forwarder.js";
+import { answerKey } from "../external/task-protocol.js";
 import type { AgentExit, AgentHost, AgentUsage, HostFactory, HostOptions } from "./agent-host.js";
 
 /** readings per `in/readings` message */
 export const READINGS_PER_MESSAGE = 500;
 /** actuation requests of one agent waiting for the gateway at once; more are refused */
-export const MAX_ACTUATIONS_IN_FLIGHT = 16;
+export const MAX_ACTUATIONS_IN_FLIGHT = MAX_REQUESTS_IN_FLIGHT;
 
 export interface ExternalSession {
   clientId: string;
   language: string;
   version?: string;
   pid?: number;
+  /** task types and skills declared in `register` */
+  skills: string[];
 }
 
 interface Session extends ExternalSession {
@@ -56,8 +63,10 @@ export class ExternalHost implements AgentHost {
   #usage = zeroUsage();
   #pending: Reading[] = [];
   #flushQueued = false;
-  #inFlight = 0;
+  #forward: RequestForwarder;
+  #asks = new PendingAsks();
   #protocolErrors = 0;
+  #ignoredAnswers = 0;
   #lastReregister = -Infinity;
 
   constructor(o: HostOptions) {
@@ -67,6 +76,7 @@ export class ExternalHost implements AgentHost {
     this.#log = o.logger.child({ component: "external-host", agent: this.#id });
     this.#broker = o.broker;
     this.#scope = o.scope;
+    this.#forward = new RequestForwarder(o.calls);
   }
 
   /** Starts listening for the agent; resolves at once (the agent may connect at any time). */
@@ -133,11 +143,39 @@ export class ExternalHost implements AgentHost {
     return { ...this.#usage };
   }
 
-  /** Hand the registered agent a task (QoS 1); false when no agent is registered. */
-  async assignTask(task: AgentTaskPayload): Promise<boolean> {
-    if (!this.#session || this.#stopping) return false;
-    await this.#publish("tasks", task, 1);
-    return true;
+  /**
+   * Publish the question to the agent's inbox (QoS 1) and wait for the answer that names it: a `bid`
+   * with the task and round, an `award-reply` or `task` with the task and attempt. `cancel` is not
+   * answered: it resolves once published.
+   */
+  ask<Q extends AgentQuestion>(question: Q, signal: AbortSignal): Promise<AgentAnswer<Q>> {
+    if (!this.#session || this.#stopping) return Promise.reject(this.#notRunning());
+    const q: AgentQuestion = question;
+    switch (q.kind) {
+      case "cfp":
+        return this.#asks.wait(answerKey("cfp", q.cfp.taskId, q.cfp.round), signal, () => this.#publish("cfp", { cfp: q.cfp }, 1, true));
+      case "award":
+        return this.#asks.wait(answerKey("award", q.award.taskId, q.award.attempt), signal, () => this.#publish("award", { award: q.award }, 1, true));
+      case "run":
+        return this.#asks.wait(answerKey("run", q.run.taskId, q.run.attempt), signal, () => this.#publish("tasks", q.run, 1, true));
+      case "cancel":
+        if (signal.aborted) return Promise.reject(signal.reason);
+        return this.#publish("cancel", { taskId: q.taskId, attempt: q.attempt, reason: q.reason }, 1, true) as Promise<AgentAnswer<Q>>;
+    }
+  }
+
+  skills(): readonly string[] {
+    return this.#session?.skills ?? [];
+  }
+
+  /** Questions waiting for an answer now. */
+  pendingAsks(): number {
+    return this.#asks.size();
+  }
+
+  /** Answers that named no open question (late bids, stale attempts, unknown tasks) since the host was made. */
+  ignoredAnswers(): number {
+    return this.#ignoredAnswers;
   }
 
   /** The current session, if an agent is registered. */
@@ -163,6 +201,7 @@ export class ExternalHost implements AgentHost {
     } catch (err) {
       return this.#malformed(err as AgentProtocolError, kind);
     }
+    if (req.kind === "bid" || req.kind === "award-reply" || req.kind === "task") return this.#answer(req);
     switch (req.kind) {
       case "heartbeat": {
         const u = req.body.usage ?? {};
@@ -171,7 +210,9 @@ export class ExternalHost implements AgentHost {
         return;
       }
       case "actuate":
-        return void this.#actuate(req.body);
+        return void this.#forward.actuate(req.body).then((reply) => this.#reply(reply));
+      case "coordinate":
+        return void this.#forward.coordinate(req.body).then((reply) => this.#reply(reply));
       case "log":
         return this.#o.calls.log(req.body.level, { ...req.body.obj, agent: this.#id, external: true }, req.body.msg);
       case "failed":
@@ -209,7 +250,11 @@ export class ExternalHost implements AgentHost {
       return this.#send("registered", errorEnvelope(err, body.correlationId));
     }
     const old = this.#session?.client;
-    this.#session = { client, clientId: client.id, language: body.language };
+    if (old && old !== client) {
+      // the questions went to the old connection; the new one may never have seen them
+      this.#asks.rejectAll(new LosError("LOS_E_AGENT_UNKNOWN", `agent ${this.#id} registered from a new connection; questions to the old one are void`));
+    }
+    this.#session = { client, clientId: client.id, language: body.language, skills: body.skills ?? [] };
     if (body.version !== undefined) this.#session.version = body.version;
     if (body.pid !== undefined) this.#session.pid = body.pid;
     if (old && old !== client) {
@@ -250,25 +295,35 @@ export class ExternalHost implements AgentHost {
     this.#protocolErrors++;
     this.#log.warn({ code: "LOS_E_AGENT_PROTOCOL", kind, correlationId: err.correlationId, err: err.message }, "malformed message from external agent");
     if (err.correlationId !== undefined) this.#send("replies", errorEnvelope(err, err.correlationId));
+    // garbage never settles a question, but the asker hears of it if no good answer follows
+    if (err.answerKey !== undefined) this.#asks.malformed(err.answerKey, err);
   }
 
-  async #actuate(req: AgentActuateRequest): Promise<void> {
-    let reply: Envelope<unknown>;
-    if (this.#inFlight >= MAX_ACTUATIONS_IN_FLIGHT) {
-      reply = errorEnvelope(new LosError("LOS_E_AGENT_RATE_LIMITED", `more than ${MAX_ACTUATIONS_IN_FLIGHT} actuation requests waiting; wait for replies`), req.correlationId);
-    } else {
-      this.#inFlight++;
-      try {
-        const r = await this.#o.calls.actuate(req.point, req.value, req.reason);
-        reply = r.ok
-          ? okEnvelope({ auditId: r.auditId, point: r.point, value: r.value }, req.correlationId)
-          : { ok: false, error: { code: r.code, message: r.message, details: { auditId: r.auditId, point: r.point } }, correlationId: req.correlationId };
-      } catch (err) {
-        reply = errorEnvelope(err, req.correlationId);
-      } finally {
-        this.#inFlight--;
+  #answer(req: Extract<AgentRequest, { kind: "bid" | "award-reply" | "task" }>): void {
+    let key: string;
+    let value: unknown;
+    switch (req.kind) {
+      case "bid":
+        key = answerKey("cfp", req.body.taskId, req.body.round);
+        value = req.body.offer;
+        break;
+      case "award-reply": {
+        const { taskId, attempt, ...reply } = req.body;
+        key = answerKey("award", taskId, attempt);
+        value = reply;
+        break;
       }
+      case "task":
+        key = answerKey("run", req.body.taskId, req.body.attempt);
+        value = req.body.outcome;
+        break;
     }
+    if (this.#asks.answer(key, value)) return;
+    this.#ignoredAnswers++;
+    this.#log.info({ kind: req.kind, answer: key }, "answer ignored: no open question names it (late, stale attempt or unknown task)");
+  }
+
+  #reply(reply: Envelope<unknown>): void {
     if (this.#unwatch) this.#send("replies", reply);
   }
 
@@ -286,6 +341,7 @@ export class ExternalHost implements AgentHost {
   }
 
   #close(): void {
+    this.#asks.rejectAll(this.#notRunning());
     this.#unwatch?.();
     this.#unwatch = undefined;
     this.#session = undefined;
@@ -308,17 +364,26 @@ export class ExternalHost implements AgentHost {
     return info;
   }
 
+  #notRunning(): LosError {
+    return new LosError("LOS_E_AGENT_UNKNOWN", `external agent ${this.#id} is not connected`);
+  }
+
   #send(kind: AgentInboxKind, payload: object): void {
     void this.#publish(kind, payload, 0);
   }
 
-  async #publish(kind: AgentInboxKind, payload: object, qos: 0 | 1): Promise<void> {
+  /** `strict`: a failed publish rejects (a question must reach the agent), else it is logged */
+  async #publish(kind: AgentInboxKind, payload: object, qos: 0 | 1, strict = false): Promise<void> {
     const broker = this.#broker;
     const scope = this.#scope;
-    if (!broker || !scope) return;
+    if (!broker || !scope) {
+      if (strict) throw this.#notRunning();
+      return;
+    }
     try {
       await broker.client.publish(topics.agentInbox(scope, this.#id, kind), payload, { qos });
     } catch (err) {
+      if (strict) throw err;
       this.#log.debug({ err, kind }, "publish to external agent failed");
     }
   }

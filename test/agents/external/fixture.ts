@@ -9,6 +9,7 @@ import { TenantAuthorizer } from "../../../src/bus/tenant-authorizer.js";
 import { systemClock } from "../../../src/core/clock.js";
 import { LosError } from "../../../src/core/errors.js";
 import { agentBase, type GatewayScope } from "../../../src/core/topics.js";
+import type { CoordinationReply, CoordinationRequest } from "../../../src/core/task-types.js";
 import type { Value } from "../../../src/core/types.js";
 import { resolveManifest } from "../../../src/config/agent-manifest.js";
 import type { AgentConfig } from "../../../src/config/agent-schema.js";
@@ -52,16 +53,23 @@ export async function startAgentBroker(): Promise<{ broker: BrokerHandle; port: 
 }
 
 export interface Recorded {
-  actuations: { point: string; value: Value; reason: string }[];
+  actuations: { point: string; value: Value; reason: string; idempotencyKey?: string }[];
+  coordinations: CoordinationRequest[];
   logs: { level: LogLevel; obj: object; msg?: string }[];
   heartbeats: Partial<AgentUsage>[];
   exits: AgentExit[];
 }
 
-/** Host options whose calls accept gh1/vent, refuse gh1/heater like the envelope would, and throw for the rest. */
+/**
+ * Host options whose calls accept gh1/vent (a repeated idempotency key is replayed, not written),
+ * refuse gh1/heater like the envelope would, and throw for the rest; coordinate grants leases on
+ * gh1/vent, refuses others as held by "other", stores facts in a map.
+ */
 export function hostOptions(broker: BrokerHandle, config: AgentConfig = VENT): HostOptions & { rec: Recorded } {
-  const rec: Recorded = { actuations: [], logs: [], heartbeats: [], exits: [] };
+  const rec: Recorded = { actuations: [], coordinations: [], logs: [], heartbeats: [], exits: [] };
   let auditId = 0;
+  const byKey = new Map<string, number>();
+  const facts = new Map<string, unknown>();
   return {
     rec,
     manifest: resolveManifest(config),
@@ -72,14 +80,39 @@ export function hostOptions(broker: BrokerHandle, config: AgentConfig = VENT): H
     broker,
     scope: SCOPE,
     calls: {
-      async actuate(point, value, reason): Promise<ActuationResult> {
-        rec.actuations.push({ point, value, reason });
-        if (point === "gh1/vent") return { ok: true, auditId: ++auditId, point, value };
+      async actuate(point, value, reason, idempotencyKey): Promise<ActuationResult> {
+        rec.actuations.push({ point, value, reason, ...(idempotencyKey !== undefined ? { idempotencyKey } : {}) });
+        const earlier = idempotencyKey === undefined ? undefined : byKey.get(idempotencyKey);
+        if (earlier !== undefined) {
+          const replayed = { ok: true as const, auditId: earlier, point, value, replayed: true as const };
+          return replayed;
+        }
+        if (point === "gh1/vent") {
+          if (idempotencyKey !== undefined) byKey.set(idempotencyKey, auditId + 1);
+          return { ok: true, auditId: ++auditId, point, value };
+        }
         if (point === "gh1/heater") return { ok: false, auditId: ++auditId, point, code: "LOS_E_WRITE_OUT_OF_RANGE", message: "out of range" };
         throw new LosError("LOS_E_WRITE_NOT_PERMITTED", `agent may not write ${point}`);
       },
       async publish() {},
       log: (level, obj, msg) => void rec.logs.push({ level, obj, ...(msg !== undefined ? { msg } : {}) }),
+      async coordinate(request): Promise<CoordinationReply> {
+        rec.coordinations.push(request);
+        switch (request.op) {
+          case "lease.acquire":
+            if (request.point !== "gh1/vent") return { ok: false, code: "LOS_E_LEASE_CONFLICT", message: `${request.point} is held by other`, holder: "other", until: 5000 };
+            return { ok: true, lease: { resource: `point:${request.point}`, holder: config.id, kind: "lease", token: 1, from: 1000, until: 1000 + request.ttlMs, ttlMs: request.ttlMs } };
+          case "fact.put":
+            facts.set(`${request.scope}/${request.key}`, request.value);
+            return { ok: true, fact: { scope: request.scope, owner: config.id, key: request.key, value: request.value, ts: 1000, by: config.id } };
+          case "fact.get": {
+            const value = facts.get(`${request.scope}/${request.key}`);
+            return { ok: true, fact: value === undefined ? null : { scope: request.scope, owner: config.id, key: request.key, value, ts: 1000, by: config.id } };
+          }
+          default:
+            return { ok: true };
+        }
+      },
     },
     events: {
       heartbeat: (u) => void rec.heartbeats.push(u),

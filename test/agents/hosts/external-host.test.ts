@@ -230,17 +230,20 @@ describe("external host over a real broker and a real MQTT agent", () => {
     expect(host.session()).toBeUndefined();
   });
 
-  it("an agent that gives up is reported with its code; tasks reach a registered agent with QoS 1", async () => {
+  it("an agent that gives up is reported with its code; task runs reach a registered agent with QoS 1", async () => {
     const { host, rec } = await setup();
-    expect(await host.assignTask({ id: "t1", name: "vent", params: {} })).toBe(false);
+    const run = { taskId: "t1", type: "ventilate", params: { minutes: 5 }, attempt: 1 };
+    await expect(host.ask({ kind: "run", run }, new AbortController().signal)).rejects.toSatisfy((e) => isLosError(e, "LOS_E_AGENT_UNKNOWN"));
     const a = await agent();
     await registered(a);
-    expect(await host.assignTask({ id: "t2", name: "ventilate", params: { minutes: 5 } })).toBe(true);
+    const outcome = host.ask({ kind: "run", run }, new AbortController().signal);
+    outcome.catch(() => {}); // asserted below, after the agent gave up
     await a.next("tasks");
-    expect(a.got.find((m) => m.kind === "tasks")).toMatchObject({ qos: 1, body: { id: "t2", name: "ventilate", params: { minutes: 5 } } });
+    expect(a.got.find((m) => m.kind === "tasks")).toMatchObject({ qos: 1, body: run });
     await a.send("failed", { code: "LOS_E_AGENT_FAILED", message: "sensor model diverged" });
     await waitUntil(() => rec.exits.length === 1, "failed");
     expect(rec.exits[0]).toEqual({ code: "LOS_E_AGENT_FAILED", message: "sensor model diverged" });
+    await expect(outcome).rejects.toSatisfy((e) => isLosError(e, "LOS_E_AGENT_UNKNOWN"));
   });
 
   it("a restarted host asks a still-connected agent to register again", async () => {
