@@ -4,10 +4,12 @@
  * `run()`); the loop talks to the world only through the AgentContext the runtime hands it.
  */
 import { LosError } from "../core/errors.js";
+import type { AgentAnswer, AgentQuestion, BidOffer, CallForProposals, TaskAward, TaskAwardReply, TaskRun } from "../core/task-types.js";
 import type { Reading } from "../core/types.js";
 import type { Capabilities } from "../config/agent-schema.js";
-import type { AgentContext } from "./context.js";
+import type { AgentContext, TaskContext } from "./context.js";
 import { defaultRegistry } from "./registry.js";
+import { answerQuestion } from "./task-answers.js";
 
 export interface Perception {
   /** what woke the agent */
@@ -20,6 +22,15 @@ export type DecideFn = (perception: Perception, ctx: AgentContext) => void | Pro
 export type ActionHandler = (ctx: AgentContext, params?: unknown) => unknown;
 export type TaskFn = (ctx: AgentContext) => unknown;
 export type Task = TaskFn | { name: string; run: TaskFn };
+/** a bid computed from the agent's state; undefined or null: no bid */
+export type BidFn = (cfp: CallForProposals, ctx: AgentContext) => BidOffer | undefined | null | Promise<BidOffer | undefined | null>;
+/** confirm or refuse an award (true/false is short for { accept }) */
+export type AwardFn = (award: TaskAward, ctx: AgentContext) => TaskAwardReply | boolean | Promise<TaskAwardReply | boolean>;
+/** run a task; what it returns is the task's result, a throw fails the task */
+export type TaskHandler = (run: TaskRun, ctx: TaskContext) => unknown;
+
+/** names of skills and task types, as task specs name them */
+export const SKILL_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 
 export interface ActionRecord {
   agent: string;
@@ -36,6 +47,8 @@ export interface AgentOptions {
   everyMs?: number;
   /** register in the default registry used by `run()` (true unless a runtime adds it itself) */
   register?: boolean;
+  /** what the agent can do besides its task types (a task's `requires` names them) */
+  skills?: readonly string[];
 }
 
 export class Agent {
@@ -48,6 +61,10 @@ export class Agent {
   #tasks: Task[] = [];
   #history: ActionRecord[] = [];
   #ctx: AgentContext | undefined;
+  #skills = new Set<string>();
+  #bid: BidFn | undefined;
+  #award: AwardFn | undefined;
+  #handlers = new Map<string, TaskHandler>();
 
   constructor(id: string, options: AgentOptions = {}) {
     if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) {
@@ -57,6 +74,7 @@ export class Agent {
     this.tenant = options.tenant;
     this.capabilities = options.capabilities ?? {};
     this.everyMs = options.everyMs;
+    for (const skill of options.skills ?? []) this.#skills.add(checkSkill(id, skill));
     if (options.register !== false) defaultRegistry.add(this);
   }
 
@@ -95,6 +113,39 @@ export class Agent {
     return this;
   }
 
+  /** How the agent bids on calls for proposals; without one it never bids. */
+  onCallForProposals(fn: BidFn): this {
+    this.#bid = fn;
+    return this;
+  }
+
+  /** Decide on awards (default: accept a type the agent has a handler for). */
+  onAward(fn: AwardFn): this {
+    this.#award = fn;
+    return this;
+  }
+
+  /** Run tasks of `type`; declares `type` as a skill. */
+  onTask(type: string, handler: TaskHandler): this {
+    this.#skills.add(checkSkill(this.id, type));
+    this.#handlers.set(type, handler);
+    return this;
+  }
+
+  /** skills given in the options and every task type with a handler */
+  get skills(): readonly string[] {
+    return [...this.#skills];
+  }
+
+  taskTypes(): string[] {
+    return [...this.#handlers.keys()];
+  }
+
+  /** Answer a task question from the gateway (the runtime passes a TaskContext for `run`). */
+  answer<Q extends AgentQuestion>(question: Q, ctx: Q extends { kind: "run" } ? TaskContext : AgentContext): Promise<AgentAnswer<Q>> {
+    return answerQuestion({ id: this.id, bid: this.#bid, award: this.#award, handler: (type) => this.#handlers.get(type) }, question, ctx);
+  }
+
   get history(): readonly ActionRecord[] {
     return this.#history;
   }
@@ -126,6 +177,13 @@ export class Agent {
     }
     return this.#ctx;
   }
+}
+
+function checkSkill(id: string, skill: string): string {
+  if (typeof skill !== "string" || !SKILL_NAME.test(skill)) {
+    throw new LosError("LOS_E_AGENT_CONFIG", `agent "${id}": skill or task type "${String(skill)}" must be 1-64 letters, digits, ".", "_" or "-"`);
+  }
+  return skill;
 }
 
 export function taskName(task: Task): string {

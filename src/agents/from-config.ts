@@ -37,6 +37,7 @@ export async function createAgentFromConfig(cfg: AgentConfig, configDir: string)
   const options: AgentOptions = { capabilities: cfg.capabilities, register: false };
   if (cfg.tenant !== undefined) options.tenant = cfg.tenant;
   if (cfg.everyMs !== undefined) options.everyMs = cfg.everyMs;
+  if (cfg.skills !== undefined) options.skills = cfg.skills;
   const policy = cfg.policy;
   if (!policy) throw new LosError("LOS_E_AGENT_CONFIG", `agent "${cfg.id}" has no policy to run here (external and container agents run their own code)`);
   switch (policy.kind) {

@@ -17,7 +17,7 @@ import type { ActuationResult, ActuationService } from "../devices/actuation.js"
 import type { Store } from "../store/index.js";
 import type { Agent } from "./agent.js";
 import { compileGrants, type AgentGrants, type GrantSources } from "./grants.js";
-import { Supervisor } from "./supervisor.js";
+import { Supervisor, type SupervisorDeps } from "./supervisor.js";
 import { checkTenantQuota } from "./tenant-quota.js";
 
 /** What a code agent may set of its manifest; the rest comes from the agent object. */
@@ -36,6 +36,11 @@ export interface GatewayAgentsDeps {
   /** the agent's write patterns are known to the capability step of the actuation path */
   onManifest(manifest: ResolvedManifest): void;
   broker?: BrokerHandle;
+  /** the task layer's hooks (src/tasks/): heartbeats renew an agent's leases; an exit or a stop ends them */
+  onHeartbeat?: SupervisorDeps["onHeartbeat"];
+  onExit?: SupervisorDeps["onExit"];
+  /** agents' coordination requests (leases, facts, intents, tasks); absent: refused with LOS_E_REQUEST_INVALID */
+  coordinate?: SupervisorDeps["coordinate"];
 }
 
 export interface GatewayAgents {
@@ -86,6 +91,9 @@ export function createGatewayAgents(d: GatewayAgentsDeps): GatewayAgents {
     publishStatus: (agentId, status) => void bus.publish(topics.agentStatus(scope, agentId), status, { retain: true }).catch(() => {}),
     driveToSafe: async (_agentId, grants, reason) => void (await d.actuation.driveToSafe(writablePoints(grants), reason)),
     persist: (agents) => store.agents.replaceAll(agents),
+    ...(d.onHeartbeat ? { onHeartbeat: d.onHeartbeat } : {}),
+    ...(d.onExit ? { onExit: d.onExit } : {}),
+    ...(d.coordinate ? { coordinate: d.coordinate } : {}),
   });
   const manifests: ResolvedManifest[] = [];
   const add = (manifest: ResolvedManifest, agent?: Agent) => {

@@ -4,15 +4,19 @@
  * hurting the rest. After too many consecutive failures an agent is stopped as failed and `onFailed`
  * tells its owner (the in-process host reports it to the supervisor, the isolated shell to the gateway).
  */
+import { randomUUID } from "node:crypto";
 import type { Clock, TimerHandle } from "../core/clock.js";
 import { LosError, toLosError } from "../core/errors.js";
 import type { LiveValues } from "../core/live-values.js";
+import type { AgentAnswer, AgentQuestion, CoordinationReply, CoordinationRequest } from "../core/task-types.js";
 import type { AgentStatusPayload } from "../core/topics.js";
 import type { Actor, Logger, Reading, Value } from "../core/types.js";
 import type { ActuationResult } from "../devices/actuation.js";
-import { taskName, type Agent, type Perception } from "./agent.js";
+import { taskName, type Agent, type Perception, type Task } from "./agent.js";
 import type { AgentContext } from "./context.js";
+import { coordinationHelpers, NO_COORDINATION, safeCoordinate, type Coordinate } from "./coordination-helpers.js";
 import { compileGrants, NO_OWNERS } from "./grants.js";
+import { AgentAsks } from "./runtime-asks.js";
 
 export type AgentState = AgentStatusPayload["state"];
 
@@ -24,7 +28,12 @@ export interface AgentStats {
   failures: number;
   actuations: number;
   refused: number;
+  /** assigned tasks and task runs that ended well */
   tasksDone: number;
+  /** task runs that failed (assigned tasks that throw count as failed decisions) */
+  tasksFailed: number;
+  /** bids made on calls for proposals */
+  bids: number;
   /** time spent in the synchronous part of decisions and tasks, ms */
   cpuMs: number;
   lastError?: { code: string; message: string; ts: number };
@@ -34,8 +43,11 @@ export interface RuntimeDeps {
   clock: Clock;
   logger: Logger;
   live: LiveValues;
-  actuate(actor: Actor, point: string, value: Value, reason: string): Promise<ActuationResult>;
+  /** `idempotencyKey` is set on writes of task runs (task-context.ts) */
+  actuate(actor: Actor, point: string, value: Value, reason: string, idempotencyKey?: string): Promise<ActuationResult>;
   publish(agentId: string, subtopic: string, payload: unknown): Promise<void>;
+  /** leases, facts, intents, tasks; absent (standalone run()): every request is refused, coded */
+  coordinate?(actor: Actor, request: CoordinationRequest): Promise<CoordinationReply>;
   onStatus?(agentId: string, status: AgentStatusPayload): void;
   /** an agent failed for good: the gateway makes its actuators safe */
   onFailed?(agent: Agent): void;
@@ -69,6 +81,8 @@ interface Hosted {
   consecutiveFailures: number;
   idle: Promise<void>;
   stats: AgentStats;
+  asks: AgentAsks;
+  coordinate: Coordinate;
 }
 
 export class AgentRuntime {
@@ -102,10 +116,22 @@ export class AgentRuntime {
       timer: undefined,
       consecutiveFailures: 0,
       idle: Promise.resolve(),
-      stats: { id: agent.id, state: "created", decisions: 0, failures: 0, actuations: 0, refused: 0, tasksDone: 0, cpuMs: 0 },
+      stats: { id: agent.id, state: "created", decisions: 0, failures: 0, actuations: 0, refused: 0, tasksDone: 0, tasksFailed: 0, bids: 0, cpuMs: 0 },
+      asks: undefined as unknown as AgentAsks,
+      coordinate: NO_COORDINATION,
     };
     if (agent.tenant !== undefined) h.stats.tenant = agent.tenant;
+    const coordinate = this.#deps.coordinate;
+    if (coordinate) h.coordinate = safeCoordinate((request) => (h.removed ? Promise.resolve(this.#goneReply(h)) : coordinate(this.#actor(h), request)));
     h.ctx = this.#makeContext(h);
+    h.asks = new AgentAsks({
+      agent,
+      ctx: h.ctx,
+      signal: abort.signal,
+      stats: h.stats,
+      actuate: (point, value, reason, key) => this.#actuate(h, point, value, reason, key),
+      coordinate: h.coordinate,
+    });
     this.#hosted.set(agent.id, h);
     this.#readers.clear();
     this.#setState(h, "created");
@@ -137,6 +163,16 @@ export class AgentRuntime {
     }
     if (h.stats.state !== "failed") h.stats.state = "stopped";
     if (h.agent.context === h.ctx) h.agent.attach(undefined);
+  }
+
+  /**
+   * A task question to a running agent (runtime-asks.ts): rejects with LOS_E_AGENT_UNKNOWN when it
+   * is not running or leaves before answering, with the signal's reason when that aborts first.
+   */
+  ask<Q extends AgentQuestion>(id: string, question: Q, signal?: AbortSignal): Promise<AgentAnswer<Q>> {
+    const h = this.#hosted.get(id);
+    if (!h || h.stats.state !== "running") return Promise.reject(new LosError("LOS_E_AGENT_UNKNOWN", `agent "${id}" is not running`));
+    return h.asks.ask(question, signal);
   }
 
   /** Readings for one agent only (the supervisor has filtered them by its grants). */
@@ -253,11 +289,7 @@ export class AgentRuntime {
         h.pending.clear();
         h.busySince = this.#deps.clock.monotonic();
         await this.#runGuarded(h, async () => {
-          for (const task of h.agent.takeTasks()) {
-            await this.#timed(h, () => (typeof task === "function" ? task(h.ctx) : task.run(h.ctx)));
-            h.stats.tasksDone++;
-            h.ctx.log.info({ task: taskName(task) }, "task done");
-          }
+          for (const task of h.agent.takeTasks()) await this.#runAssigned(h, task);
           const decide = h.agent.decideFn;
           if (decide) {
             h.stats.decisions++;
@@ -274,6 +306,30 @@ export class AgentRuntime {
         h.pending.clear();
       }
     }
+  }
+
+  /**
+   * A task given in code (`agent.assignTask`): run at once, reported to the task layer as
+   * `task.local` so `llmagentos tasks` shows it; a throw fails the decision it ran in, as before.
+   */
+  async #runAssigned(h: Hosted, task: Task): Promise<void> {
+    const name = taskName(task);
+    const report = this.#deps.coordinate ? (phase: "running" | "done" | "failed", localId: string, err?: unknown) => {
+      const request: CoordinationRequest = { op: "task.local", localId, name, phase };
+      if (err !== undefined) request.error = { code: toLosError(err, "LOS_E_AGENT_FAILED").code, message: toLosError(err).message };
+      void h.coordinate(request).then((r) => r.ok || h.ctx.log.debug({ task: name, code: r.code }, "task not recorded"));
+    } : undefined;
+    const localId = `${h.agent.id}:${randomUUID()}`;
+    report?.("running", localId);
+    try {
+      await this.#timed(h, () => (typeof task === "function" ? task(h.ctx) : task.run(h.ctx)));
+    } catch (err) {
+      report?.("failed", localId, err);
+      throw err;
+    }
+    h.stats.tasksDone++;
+    report?.("done", localId);
+    h.ctx.log.info({ task: name }, "task done");
   }
 
   /** CPU use of an in-process agent: the synchronous part of each call (awaited I/O is not its CPU). */
@@ -314,10 +370,26 @@ export class AgentRuntime {
     this.#deps.onStatus?.(h.agent.id, status);
   }
 
-  #makeContext(h: Hosted): AgentContext {
-    const { clock, live, logger } = this.#deps;
+  #actor(h: Hosted): Actor {
     const actor: Actor = { kind: "agent", id: h.agent.id };
     if (h.agent.tenant !== undefined) actor.tenant = h.agent.tenant;
+    return actor;
+  }
+
+  #goneReply(h: Hosted): { ok: false; code: "LOS_E_AGENT_UNKNOWN"; message: string } {
+    return { ok: false, code: "LOS_E_AGENT_UNKNOWN", message: `agent "${h.agent.id}" was stopped; its late calls are refused` };
+  }
+
+  async #actuate(h: Hosted, point: string, value: Value, reason: string, key?: string): Promise<ActuationResult> {
+    if (h.removed) return { ...this.#goneReply(h), auditId: 0, point };
+    const result = await (key === undefined ? this.#deps.actuate(this.#actor(h), point, value, reason) : this.#deps.actuate(this.#actor(h), point, value, reason, key));
+    if (result.ok) h.stats.actuations++;
+    else h.stats.refused++;
+    return result;
+  }
+
+  #makeContext(h: Hosted): AgentContext {
+    const { clock, live, logger } = this.#deps;
     const read = (point: string): Reading | undefined => {
       if (!h.canRead(point)) {
         throw new LosError("LOS_E_READ_NOT_PERMITTED", `agent "${h.agent.id}" may not read ${point}`, { details: { point } });
@@ -335,16 +407,7 @@ export class AgentRuntime {
         const r = read(point);
         return r && r.quality === "good" && r.value !== null ? r.value : undefined;
       },
-      actuate: async (point, value, reason) => {
-        if (h.removed) {
-          const e = gone();
-          return { ok: false, auditId: 0, point, code: e.code, message: e.message };
-        }
-        const result = await this.#deps.actuate(actor, point, value, reason);
-        if (result.ok) h.stats.actuations++;
-        else h.stats.refused++;
-        return result;
-      },
+      actuate: (point, value, reason) => this.#actuate(h, point, value, reason),
       publish: async (sub, payload) => {
         if (h.removed) throw gone();
         if (!h.canPublish(sub)) {
@@ -353,6 +416,7 @@ export class AgentRuntime {
         await this.#deps.publish(h.agent.id, sub, payload);
       },
       wake: () => this.#schedule(h, "timer"),
+      ...coordinationHelpers(h.coordinate),
     };
   }
 }

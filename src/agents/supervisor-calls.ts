@@ -1,11 +1,12 @@
 /**
  * The checked calls one agent gets (AgentCalls): publish → grant → message bucket; log → message
- * bucket; actuate → actuation bucket → the gateway's single actuation path (capability, envelope,
- * driver, audit). Everything refused is counted; an agent that keeps flooding is reported so the
+ * bucket; coordinate → message bucket → the task layer (leases, facts, intents, tasks); actuate →
+ * actuation bucket → the gateway's single actuation path (capability, lease, envelope, driver, audit). Everything refused is counted; an agent that keeps flooding is reported so the
  * supervisor can stop it. Calls from a run that has ended are refused.
  */
 import type { Clock } from "../core/clock.js";
-import { LosError, type ErrorCode } from "../core/errors.js";
+import { LosError, toLosError, type ErrorCode } from "../core/errors.js";
+import type { CoordinationReply, CoordinationRequest } from "../core/task-types.js";
 import type { Actor, Logger, Value } from "../core/types.js";
 import type { ResolvedManifest } from "../config/agent-manifest.js";
 import type { ActuationResult } from "../devices/actuation.js";
@@ -26,10 +27,13 @@ export interface CallCounters {
 export interface CallDeps {
   clock: Clock;
   logger: Logger;
-  actuate(actor: Actor, point: string, value: Value, reason: string): Promise<ActuationResult>;
+  /** `idempotencyKey`: a task run's write (a second write with the key replays the first) */
+  actuate(actor: Actor, point: string, value: Value, reason: string, idempotencyKey?: string): Promise<ActuationResult>;
   /** audit an actuation refused before the actuation path (rate limit, agent gone) and answer it */
   refuse(actor: Actor, point: string, value: Value, reason: string, code: ErrorCode, message: string): ActuationResult;
   publish(agentId: string, subtopic: string, payload: unknown): Promise<void>;
+  /** the task layer's coordination (the gateway checks scopes and holders); absent: refused */
+  coordinate?(actor: Actor, request: CoordinationRequest): Promise<CoordinationReply> | CoordinationReply;
 }
 
 /** Rate limits of one agent; they live across restarts (a restart must not refill a flood). */
@@ -72,7 +76,7 @@ export function checkedCalls(deps: CallDeps, a: BoundAgent): AgentCalls {
     if (guard.refused()) a.flooded(what);
   };
   return {
-    actuate: async (point, value, reason) => {
+    actuate: async (point, value, reason, idempotencyKey) => {
       if (!a.alive()) return deps.refuse(actor, point, value, reason, "LOS_E_AGENT_UNKNOWN", gone().message);
       if (!a.limiter.actuations.take()) {
         limited(a.limiter.actuationFlood, "actuations");
@@ -80,7 +84,7 @@ export function checkedCalls(deps: CallDeps, a: BoundAgent): AgentCalls {
         if (a.limiter.refusalAudits.take()) return deps.refuse(actor, point, value, reason, "LOS_E_AGENT_RATE_LIMITED", message);
         return { ok: false, auditId: 0, point, code: "LOS_E_AGENT_RATE_LIMITED", message };
       }
-      const result = await deps.actuate(actor, point, value, reason);
+      const result = await (idempotencyKey === undefined ? deps.actuate(actor, point, value, reason) : deps.actuate(actor, point, value, reason, idempotencyKey));
       if (result.ok) c.actuations++;
       else c.refused++;
       return result;
@@ -97,6 +101,21 @@ export function checkedCalls(deps: CallDeps, a: BoundAgent): AgentCalls {
       }
       c.messagesOut++;
       await deps.publish(id, subtopic, payload);
+    },
+    coordinate: async (request): Promise<CoordinationReply> => {
+      if (!a.alive()) return { ok: false, code: "LOS_E_AGENT_UNKNOWN", message: gone().message };
+      if (!a.limiter.messages.take()) {
+        limited(a.limiter.messageFlood, "coordination requests");
+        return { ok: false, code: "LOS_E_AGENT_RATE_LIMITED", message: `agent "${id}" is over limits.messagesPerSecond (${a.manifest.limits.messagesPerSecond})` };
+      }
+      c.messagesOut++;
+      if (!deps.coordinate) return { ok: false, code: "LOS_E_REQUEST_INVALID", message: "this gateway has no task layer for leases, facts and tasks" };
+      try {
+        return await deps.coordinate(actor, request);
+      } catch (err) {
+        const e = toLosError(err, "LOS_E_INTERNAL");
+        return { ok: false, code: e.code, message: e.message };
+      }
     },
     log: (level, obj, msg) => {
       if (!a.alive()) return;

@@ -9,6 +9,7 @@
 import { LosError, toLosError } from "../core/errors.js";
 import type { LiveValues } from "../core/live-values.js";
 import type { AgentStatusPayload } from "../core/topics.js";
+import type { AgentAnswer, AgentQuestion } from "../core/task-types.js";
 import type { Logger, Reading } from "../core/types.js";
 import type { ResolvedManifest } from "../config/agent-manifest.js";
 import type { IsolationKind } from "../config/agent-schema.js";
@@ -25,7 +26,6 @@ import { Watchdog } from "./watchdog.js";
 
 export type { AgentState };
 
-/** The retained status of a supervised agent. */
 /** The retained status the supervisor publishes: always says how often the agent was restarted. */
 export interface SupervisedStatus extends AgentStatusPayload {
   restarts: number;
@@ -51,6 +51,17 @@ export interface SupervisorDeps extends CallDeps {
   stopGraceMs?: number;
   /** host loaders by isolation kind (default: hosts/registry.ts HOST_LOADERS) */
   loaders?: Partial<Record<IsolationKind, HostLoader>>;
+  /** the agent is alive (the gateway renews its leases) */
+  onHeartbeat?(agentId: string): void;
+  /** a run ended: crashed, killed, gave up, or stopped (code LOS_E_CLOSED); its leases go, its tasks move on */
+  onExit?(agentId: string, reason: AgentExit): void;
+}
+
+/** A running agent as the task layer sees it. */
+export interface RunningAgent {
+  id: string;
+  tenant: string | undefined;
+  skills: readonly string[];
 }
 
 
@@ -133,6 +144,28 @@ export class Supervisor {
   statsOf(id: string): AgentSnapshot | undefined {
     const rec = this.#agents.get(id);
     return rec && snapshotOf(rec, this.#deps.clock.now());
+  }
+
+  /**
+   * Ask a running agent a task question through its host; rejects with LOS_E_AGENT_UNKNOWN when it
+   * is not running (or stops before it answers), with the signal's reason when that aborts first.
+   */
+  ask<Q extends AgentQuestion>(agentId: string, question: Q, signal: AbortSignal): Promise<AgentAnswer<Q>> {
+    const rec = this.#agents.get(agentId);
+    if (!rec?.host || rec.state !== "running") return Promise.reject(new LosError("LOS_E_AGENT_UNKNOWN", `agent "${agentId}" is not running`));
+    return rec.host.ask(question, signal);
+  }
+
+  /** The manifest's skills and those the running agent declared (its task types). */
+  skillsOf(agentId: string): string[] {
+    const rec = this.#agents.get(agentId);
+    if (!rec) return [];
+    return [...new Set([...(rec.manifest.skills), ...(rec.state === "running" ? (rec.host?.skills() ?? []) : [])])];
+  }
+
+  /** Agents running now, with their tenant and skills. */
+  running(): RunningAgent[] {
+    return [...this.#agents.values()].filter((r) => r.state === "running" && r.host).map((r) => ({ id: r.manifest.id, tenant: r.manifest.tenant, skills: this.skillsOf(r.manifest.id) }));
   }
 
   /** Resolves when starts have finished and in-process agents have no queued work (tests, run()). */
@@ -225,7 +258,9 @@ export class Supervisor {
     rec.run++;
     rec.host = undefined;
     if (rec.state === "failed" || rec.state === "stopped") return;
+    const was = rec.state;
     this.#setState(rec, "stopping");
+    if (was === "running") this.#hook(() => this.#deps.onExit?.(rec.manifest.id, { code: "LOS_E_CLOSED", message: `agent "${rec.manifest.id}" was stopped` }));
     if (host) {
       foldUsage(rec, host.usage());
       await host.stop(graceMs);
@@ -245,6 +280,7 @@ export class Supervisor {
 
   #onHeartbeat(rec: Supervised, usage: Partial<AgentUsage>): void {
     this.#watchdog.beat(rec.manifest.id);
+    this.#hook(() => this.#deps.onHeartbeat?.(rec.manifest.id));
     if (usage.heapBytes !== undefined) {
       rec.heapBytes = usage.heapBytes;
       const limit = rec.manifest.limits.heapMB;
@@ -260,6 +296,7 @@ export class Supervisor {
     const m = rec.manifest;
     if (rec.state === "stopping" || rec.state === "stopped" || rec.state === "failed") return;
     const gen = ++rec.run;
+    this.#hook(() => this.#deps.onExit?.(m.id, reason));
     this.#watchdog.unwatch(m.id);
     if (rec.host) foldUsage(rec, rec.host.usage());
     rec.host = undefined;
@@ -313,6 +350,15 @@ export class Supervisor {
       this.#readers.set(point, readers);
     }
     return readers;
+  }
+
+  /** a gateway hook must not break supervision */
+  #hook(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.#log.error({ err: toLosError(err).message }, "an agent hook failed");
+    }
   }
 
   #track(p: Promise<unknown>): void {

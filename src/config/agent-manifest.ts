@@ -26,6 +26,8 @@ export interface ResolvedManifest {
   id: string;
   tenant: string | undefined;
   isolation: IsolationKind;
+  /** skills the manifest declares (the running agent adds its task types) */
+  skills: readonly string[];
   limits: ResolvedLimits;
   restart: ResolvedRestart;
   heartbeatMs: number;
@@ -64,6 +66,7 @@ export function resolveManifest(a: AgentConfig): ResolvedManifest {
     id: a.id,
     tenant: a.tenant,
     isolation: isolationOf(a),
+    skills: a.skills ?? [],
     limits: {
       heapMB: l.heapMB ?? d.heapMB,
       cpuPercent: l.cpuPercent,

@@ -115,6 +115,13 @@ export const AgentConfig = Type.Object(
     tenant: Type.Optional(Id),
     description: Type.Optional(Type.String()),
     capabilities: Capabilities,
+    skills: Type.Optional(
+      Type.Array(Type.String({ pattern: "^[A-Za-z0-9._-]+$", minLength: 1, maxLength: 64 }), {
+        uniqueItems: true,
+        maxItems: 256,
+        description: "what the agent can do, as tasks name it in `requires` (its task types count too); see docs/tasks.md",
+      }),
+    ),
     everyMs: Type.Optional(Type.Integer({ minimum: 10, description: "also decide on this timer, not only on readings" })),
     isolation: Type.Optional(IsolationKind),
     limits: Type.Optional(AgentLimits),

@@ -5,6 +5,7 @@
  */
 import { ManualClock } from "../../src/core/clock.js";
 import { LiveValues } from "../../src/core/live-values.js";
+import type { AgentAnswer, AgentQuestion } from "../../src/core/task-types.js";
 import { silentLogger, type Actor, type Reading, type Value } from "../../src/core/types.js";
 import { resolveManifest } from "../../src/config/agent-manifest.js";
 import type { AgentConfig } from "../../src/config/agent-schema.js";
@@ -44,6 +45,15 @@ export class FakeHost implements AgentHost {
   }
   usage(): AgentUsage {
     return { cpuMs: 7, heapBytes: 0, decisions: 0, failures: 0 };
+  }
+  /** scripted answers: an external agent that bids a fixed value and declares one skill */
+  asked: AgentQuestion[] = [];
+  async ask<Q extends AgentQuestion>(question: Q): Promise<AgentAnswer<Q>> {
+    this.asked.push(question);
+    return (question.kind === "cfp" ? { value: 1 } : undefined) as AgentAnswer<Q>;
+  }
+  skills(): readonly string[] {
+    return ["remote-skill"];
   }
 }
 

@@ -7,6 +7,7 @@
  */
 import type { TimerHandle } from "../../core/clock.js";
 import { LosError, toLosError } from "../../core/errors.js";
+import type { AgentAnswer, AgentQuestion } from "../../core/task-types.js";
 import type { Logger } from "../../core/types.js";
 import type { Agent } from "../agent.js";
 import { createAgentFromConfig } from "../from-config.js";
@@ -37,7 +38,10 @@ class InProcessPool {
       clock: env.clock,
       logger: env.logger,
       live: env.live,
-      actuate: (actor, point, value, reason) => this.#hosts.get(actor.id)?.options.calls.actuate(point, value, reason) ?? Promise.resolve(missing(point)),
+      actuate: (actor, point, value, reason, key) =>
+        this.#hosts.get(actor.id)?.options.calls.actuate(point, value, reason, key) ?? Promise.resolve(missing(point)),
+      coordinate: async (actor, request) =>
+        (await this.#hosts.get(actor.id)?.options.calls.coordinate(request)) ?? { ok: false, code: "LOS_E_AGENT_UNKNOWN", message: `agent "${actor.id}" is not running` },
       publish: async (agentId, sub, payload) => {
         const host = this.#hosts.get(agentId);
         if (!host) throw new LosError("LOS_E_AGENT_UNKNOWN", `agent "${agentId}" is not running`);
@@ -149,6 +153,15 @@ class InProcessHost implements AgentHost {
     if (this.#final) return this.#final;
     const s = this.#pool.runtime.statsOf(this.id);
     return { cpuMs: s?.cpuMs ?? 0, heapBytes: 0, decisions: s?.decisions ?? 0, failures: s?.failures ?? 0 };
+  }
+
+  ask<Q extends AgentQuestion>(question: Q, signal: AbortSignal): Promise<AgentAnswer<Q>> {
+    if (!this.#running) return Promise.reject(new LosError("LOS_E_AGENT_UNKNOWN", `agent "${this.id}" is not running`));
+    return this.#pool.runtime.ask(this.id, question, signal);
+  }
+
+  skills(): readonly string[] {
+    return this.#running ? (this.#pool.runtime.get(this.id)?.skills ?? []) : [];
   }
 
   /** the runtime gave up after too many failed decisions in a row */

@@ -9,6 +9,7 @@ import { LosError } from "../../../src/core/errors.js";
 import { silentLogger, type Reading, type Value } from "../../../src/core/types.js";
 import type { AgentConfig, IsolationKind } from "../../../src/config/agent-schema.js";
 import { resolveManifest } from "../../../src/config/agent-manifest.js";
+import type { CoordinationReply, CoordinationRequest } from "../../../src/core/task-types.js";
 import type { ActuationResult } from "../../../src/devices/actuation.js";
 import type { AgentExit, AgentUsage, HostOptions, LogLevel } from "../../../src/agents/hosts/agent-host.js";
 
@@ -24,6 +25,9 @@ export interface Recorded {
   logs: { level: LogLevel; obj: object; msg: string | undefined }[];
   heartbeats: Partial<AgentUsage>[];
   exits: AgentExit[];
+  /** idempotency keys of the actuations, in order (undefined outside task runs) */
+  keys: (string | undefined)[];
+  coordinated: CoordinationRequest[];
 }
 
 export interface FixtureOptions {
@@ -50,11 +54,12 @@ export function fixtureConfig(kind: IsolationKind, fixture: string, o: FixtureOp
 
 /** HostOptions for a fixture agent, with supervisor-like calls that record what happened. */
 export function fixtureOptions(kind: IsolationKind, fixture: string, o: FixtureOptions = {}): { options: HostOptions; rec: Recorded } {
-  const rec: Recorded = { actuations: [], published: [], logs: [], heartbeats: [], exits: [] };
+  const rec: Recorded = { actuations: [], published: [], logs: [], heartbeats: [], exits: [], keys: [], coordinated: [] };
   const manifest = resolveManifest(fixtureConfig(kind, fixture, o));
   const granted = new Set(manifest.config.capabilities.write ?? []);
   let auditId = 0;
   let flooded = 0;
+  const facts = new Map<string, unknown>();
   const options: HostOptions = {
     manifest,
     configDir: FIXTURES,
@@ -62,9 +67,10 @@ export function fixtureOptions(kind: IsolationKind, fixture: string, o: FixtureO
     clock: systemClock,
     logger: silentLogger,
     calls: {
-      actuate: async (point, value, reason): Promise<ActuationResult> => {
+      actuate: async (point, value, reason, key): Promise<ActuationResult> => {
         const ok = granted.has(point);
         rec.actuations.push({ point, value, reason, ok });
+        rec.keys.push(key);
         return ok
           ? { ok: true, auditId: ++auditId, point, value }
           : { ok: false, auditId: ++auditId, point, code: "LOS_E_WRITE_NOT_PERMITTED", message: `agent may not write ${point}` };
@@ -77,6 +83,19 @@ export function fixtureOptions(kind: IsolationKind, fixture: string, o: FixtureO
         rec.published.push({ subtopic, payload });
       },
       log: (level, obj, msg) => void rec.logs.push({ level, obj, msg }),
+      // a fact space of one: fact.put stores, fact.get answers; anything else is echoed as refused
+      coordinate: async (request): Promise<CoordinationReply> => {
+        rec.coordinated.push(request);
+        if (request.op === "fact.put") {
+          facts.set(request.key, request.value);
+          return { ok: true, fact: { scope: request.scope, owner: manifest.id, key: request.key, value: request.value, ts: Date.now(), by: manifest.id } };
+        }
+        if (request.op === "fact.get") {
+          const value = facts.get(request.key);
+          return { ok: true, fact: value === undefined ? null : { scope: request.scope, owner: manifest.id, key: request.key, value, ts: Date.now(), by: manifest.id } };
+        }
+        return { ok: false, code: "LOS_E_LEASE_CONFLICT", message: `refused in test: ${request.op}` };
+      },
     },
     events: {
       heartbeat: (usage) => void rec.heartbeats.push(usage),

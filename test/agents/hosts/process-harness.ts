@@ -78,6 +78,7 @@ export function probeAgent(settings: Record<string, unknown>, extra: Partial<Age
       },
       publish: async (subtopic, payload) => void p.published.push({ subtopic, payload: payload as Record<string, unknown> }),
       log: (level, obj, msg) => void p.logs.push({ level, obj: obj as Record<string, unknown>, msg }),
+      coordinate: async () => ({ ok: false, code: "LOS_E_REQUEST_INVALID", message: "no task layer in this test" }),
     },
     events: { heartbeat: (u) => void p.heartbeats.push(u), exited: (r) => void p.exits.push(r) },
   }) as ProcessHost;
