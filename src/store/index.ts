@@ -18,3 +18,5 @@ export { AgentsRepo } from "./agents-repo.js";
 export type { AgentSnapshot, AgentExitRecord } from "./agents-repo.js";
 export { TasksRepo } from "./tasks-repo.js";
 export type { TaskEventRecord, NewTaskEvent, TaskQuery } from "./tasks-repo.js";
+export { LeasesRepo } from "./leases-repo.js";
+export { FactsRepo } from "./facts-repo.js";

@@ -18,6 +18,8 @@ import { STATE_MIGRATIONS } from "./state-migrations.js";
 import { TelemetryQueries } from "./telemetry-queries.js";
 import { TelemetryRepo } from "./telemetry-repo.js";
 import { TasksRepo } from "./tasks-repo.js";
+import { LeasesRepo } from "./leases-repo.js";
+import { FactsRepo } from "./facts-repo.js";
 import type { TelemetryWriterOptions } from "./telemetry-writer.js";
 
 export const STATE_DB = "state.db";
@@ -55,6 +57,10 @@ export interface Store {
   agents: AgentsRepo;
   /** tasks and their events (docs/tasks.md) */
   tasks: TasksRepo;
+  /** leases and reservations (docs/coordination.md) */
+  leases: LeasesRepo;
+  /** the shared fact space (docs/coordination.md) */
+  facts: FactsRepo;
   retention: Retention;
   /** Stop retention, flush telemetry, close both files. Rejects with LOS_E_STORE_WRITE if the final flush failed (files are closed anyway). */
   close(): Promise<void>;
@@ -109,6 +115,8 @@ export function openStore(options: StoreOptions): Store {
       audit,
       agents: new AgentsRepo(state),
       tasks: new TasksRepo(state),
+      leases: new LeasesRepo(state),
+      facts: new FactsRepo(state),
       retention,
       close: () => (closing ??= close()),
     };

@@ -90,8 +90,11 @@ export class TasksRepo {
     })();
   }
 
-  addEvent(taskId: string, event: NewTaskEvent): void {
-    this.#insertEvent(taskId, event);
+  /** Events without a state change (bids, stale reports), in one transaction. */
+  addEvents(taskId: string, events: readonly NewTaskEvent[]): void {
+    this.#db.transaction(() => {
+      for (const e of events) this.#insertEvent(taskId, e);
+    })();
   }
 
   get(id: string): TaskRecord | undefined {
