@@ -1,8 +1,39 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { BrokerHandle } from "../../src/bus/broker.js";
+import type { CallForProposals } from "../../src/core/task-types.js";
 import { ExternalHost } from "../../src/agents/hosts/external-host.js";
-import { hostOptions, PASSWORDS, SCOPE, startAgentBroker, VENT, waitUntil } from "../agents/external/fixture.js";
+import { hostOptions, type Recorded, PASSWORDS, SCOPE, startAgentBroker, VENT, waitUntil } from "../agents/external/fixture.js";
 import { requirePaho, startPythonAgent } from "./python-agent.js";
+
+const forever = () => new AbortController().signal;
+const cfp = (taskId: string, type = "ventilate"): CallForProposals => ({
+  taskId, type, requires: [], params: { minutes: 5 }, priority: 5, objective: "max", bidDeadline: Date.now() + 60_000, round: 1,
+});
+
+/**
+ * The contract-net questions as the task layer asks them: at 10 °C (closing point 24) it declines;
+ * at 30 °C it bids 6, confirms, runs (vent opened with the task's idempotency key, a tenant fact
+ * shared), and a second attempt of the same task is replayed by the gateway, not actuated again.
+ */
+async function taskRound(host: ExternalHost, rec: Recorded): Promise<void> {
+  expect(await host.ask({ kind: "cfp", cfp: cfp("t0") }, forever())).toBeUndefined(); // cold: 10 °C
+  host.deliver(temperature(30));
+  await waitUntil(() => rec.actuations.length === 6, "vent open and heater off again");
+  expect(await host.ask({ kind: "cfp", cfp: cfp("t1", "irrigate") }, forever())).toBeUndefined();
+  expect(await host.ask({ kind: "cfp", cfp: cfp("t1") }, forever())).toEqual({ value: 6, note: "temperature 30" });
+  const award = { taskId: "t1", type: "ventilate", params: { minutes: 5 }, attempt: 1, price: 6, leaseMs: 3000 };
+  expect(await host.ask({ kind: "award", award }, forever())).toEqual({ accept: true });
+  const first = await host.ask({ kind: "run", run: { taskId: "t1", type: "ventilate", params: { minutes: 5 }, attempt: 1 } }, forever());
+  expect(first).toEqual({ ok: true, result: { auditId: expect.any(Number), replayed: false } });
+  const retry = await host.ask({ kind: "run", run: { taskId: "t1", type: "ventilate", params: { minutes: 5 }, attempt: 2 } }, forever());
+  expect(retry).toEqual({ ok: true, result: { auditId: (first as { result: { auditId: number } }).result.auditId, replayed: true } });
+  const keyed = rec.actuations.filter((x) => x.idempotencyKey !== undefined);
+  expect(keyed).toEqual([
+    { point: "gh1/vent", value: true, reason: "task t1", idempotencyKey: "task:t1:gh1/vent:1" },
+    { point: "gh1/vent", value: true, reason: "task t1", idempotencyKey: "task:t1:gh1/vent:1" },
+  ]);
+  expect(rec.coordinations[0]).toEqual({ op: "fact.put", key: "gh1/vent/ventilating", scope: "tenant", value: { by: "vent", task: "t1" }, ttlMs: 60_000 });
+}
 
 const temperature = (value: number) => [{ point: "gh1/temperature", value, quality: "good" as const, ts: Date.now() }];
 
@@ -20,7 +51,7 @@ describe("the example Python agent (paho-mqtt) against the external host", () =>
     "--open-above", "25", "--heater", "gh1/heater", "--heat-below", "15",
   ];
 
-  it("registers, heartbeats, acts on readings, prints the coded replies, and leaves cleanly on SIGTERM", async () => {
+  it("registers, heartbeats, acts on readings, prints the coded replies, bids on and runs a task, and leaves cleanly on SIGTERM", async () => {
     const o = hostOptions(broker);
     const host = new ExternalHost(o);
     await host.start();
@@ -41,8 +72,8 @@ describe("the example Python agent (paho-mqtt) against the external host", () =>
       expect(o.rec.actuations.map((a) => `${a.point}=${String(a.value)}`)).toEqual(["gh1/vent=true", "gh1/heater=false", "gh1/vent=false", "gh1/heater=true"]);
       await py.next("reply", () => py.events.filter((e) => e.event === "reply").length === 4);
 
-      await host.assignTask({ id: "t1", name: "ventilate", params: { minutes: 5 } });
-      expect((await py.next("task")).task).toEqual({ id: "t1", name: "ventilate", params: { minutes: 5 } });
+      expect(host.skills()).toEqual(["ventilate"]);
+      await taskRound(host, o.rec);
 
       py.proc.kill("SIGTERM");
       expect(await py.exited).toBe(0);

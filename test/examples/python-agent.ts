@@ -4,7 +4,10 @@
  */
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { join } from "node:path";
-import { REPO_ROOT } from "../gateway/helpers.js";
+import { fileURLToPath } from "node:url";
+
+// not from test/gateway/helpers.ts: the host-level tests need not load the whole gateway
+const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
 export const PYTHON = "/usr/bin/python3";
 export const AGENT_PY = join(REPO_ROOT, "examples/agents/python/agent.py");

@@ -8,6 +8,10 @@ gateway's checks (grant, rate limit, envelope, audit); the agent only prints the
 Policy: open the vent when the temperature goes above --open-above, close it below
 --open-above minus --hysteresis; optionally switch a heater on below --heat-below.
 
+Tasks: it bids on --task-type ("ventilate") with a utility that grows with the temperature above
+the closing point, confirms awards, runs the task (opens the vent with an idempotency key, so a
+retried run is replayed by the gateway instead of actuating twice), shares a fact and reports.
+
 Needs paho-mqtt (Debian: apt install python3-paho-mqtt); runs on paho 1.6 and 2.x.
 Every option can also come from the environment (see --help). Prints one JSON object per line.
 """
@@ -50,6 +54,7 @@ def parse_args(argv):
     p.add_argument("--hysteresis", type=float, default=float(env("LOS_HYSTERESIS", "1")), help="close it this much below --open-above")
     p.add_argument("--heater", default=env("LOS_HEATER_POINT"), help="optional heater actuator (bool)")
     p.add_argument("--heat-below", type=float, default=float(env("LOS_HEAT_BELOW", "12")), help="heater on below this temperature")
+    p.add_argument("--task-type", default=env("LOS_TASK_TYPE", "ventilate"), help="the task type it bids on (env LOS_TASK_TYPE)")
     a = p.parse_args(argv)
     for name in ("site", "gateway", "agent"):
         if not getattr(a, name):
@@ -80,6 +85,9 @@ class VentAgent:
         self.stop_sent = False
         self.next_id = 0
         self.wanted = {}  # point -> last value asked for
+        self.temperature = None
+        self.waiting = {}  # correlationId -> [threading.Event, reply]
+        self.lock = threading.Lock()
         self.client = make_client(f"{args.agent}-py-{os.getpid()}")
         self.client.username_pw_set(args.agent, args.password)
         self.client.will_set(f"{self.base}/gone", json.dumps({"message": "connection lost"}), qos=0, retain=False)
@@ -93,7 +101,24 @@ class VentAgent:
         self.client.publish(f"{self.base}/{kind}", json.dumps(body), qos=qos)
 
     def register(self):
-        self.send("register", {"protocol": PROTOCOL, "language": "python", "version": VERSION, "pid": os.getpid()}, qos=1)
+        self.send("register", {"protocol": PROTOCOL, "language": "python", "version": VERSION, "pid": os.getpid(),
+                               "skills": [self.args.task_type]}, qos=1)
+
+    def new_cid(self):
+        with self.lock:
+            self.next_id += 1
+            return f"py-{os.getpid()}-{self.next_id}"
+
+    def request(self, kind, body, timeout=10):
+        """Publish a request (actuate, coordinate) and wait for its reply on in/replies."""
+        cid = self.new_cid()
+        slot = [threading.Event(), None]
+        self.waiting[cid] = slot
+        self.send(kind, {"correlationId": cid, **body}, qos=1)
+        if not slot[0].wait(timeout):
+            self.waiting.pop(cid, None)
+            return {"ok": False, "error": {"code": "LOS_E_TIMEOUT", "message": f"no reply to {kind} within {timeout} s"}}
+        return slot[1]
 
     def on_connect(self, client, userdata, flags, rc, properties=None):
         if rc != 0:
@@ -128,8 +153,19 @@ class VentAgent:
         elif kind == "replies":
             emit("reply", correlationId=body.get("correlationId"), ok=body.get("ok"),
                  data=body.get("data"), error=body.get("error"))
+            slot = self.waiting.pop(body.get("correlationId"), None)
+            if slot:
+                slot[1] = body
+                slot[0].set()
+        elif kind == "cfp":
+            self.on_cfp(body["cfp"])
+        elif kind == "award":
+            self.on_award(body["award"])
         elif kind == "tasks":
-            emit("task", task=body)
+            # run outside the MQTT thread: the task waits for replies that this thread delivers
+            threading.Thread(target=self.run_task, args=(body,), daemon=True).start()
+        elif kind == "cancel":
+            emit("cancel", taskId=body.get("taskId"), attempt=body.get("attempt"), reason=body.get("reason"))
         elif kind == "stop":
             emit("stopping", graceMs=body.get("graceMs"))
             self.stop_sent = True
@@ -142,8 +178,7 @@ class VentAgent:
         if self.wanted.get(point) == value:
             return
         self.wanted[point] = value
-        self.next_id += 1
-        cid = f"py-{os.getpid()}-{self.next_id}"
+        cid = self.new_cid()
         emit("actuate", correlationId=cid, point=point, value=value, reason=reason)
         self.send("actuate", {"correlationId": cid, "point": point, "value": value, "reason": reason}, qos=1)
 
@@ -154,6 +189,7 @@ class VentAgent:
         if r.get("point") != a.temperature or r.get("quality") != "good" or not isinstance(r.get("value"), (int, float)):
             return
         t = r["value"]
+        self.temperature = t
         emit("reading", point=a.temperature, value=t)
         if t > a.open_above:
             self.actuate(a.vent, True, f"temperature {t} above {a.open_above}")
@@ -161,6 +197,46 @@ class VentAgent:
             self.actuate(a.vent, False, f"temperature {t} below {a.open_above - a.hysteresis}")
         if a.heater:
             self.actuate(a.heater, t < a.heat_below, f"temperature {t} vs heat below {a.heat_below}")
+
+    # --- tasks ----------------------------------------------------------------------------------
+
+    def on_cfp(self, cfp):
+        """Bid the temperature above the closing point as utility; decline when cool or not our type."""
+        a = self.args
+        t = self.temperature
+        bid = {"taskId": cfp["taskId"], "round": cfp["round"]}
+        if cfp["type"] != a.task_type or t is None or t <= a.open_above - a.hysteresis:
+            bid["decline"] = True
+        else:
+            utility = round(t - (a.open_above - a.hysteresis), 3)
+            bid.update(value=utility if cfp.get("objective") != "min" else -utility, note=f"temperature {t}")
+        emit("bid", **bid)
+        self.send("bid", bid, qos=1)
+
+    def on_award(self, award):
+        accept = award["type"] == self.args.task_type
+        reply = {"taskId": award["taskId"], "attempt": award["attempt"], "accept": accept}
+        if not accept:
+            reply["reason"] = f"this agent runs {self.args.task_type} tasks only"
+        emit("award", taskId=award["taskId"], attempt=award["attempt"], accept=accept)
+        self.send("award-reply", reply, qos=1)
+
+    def run_task(self, run):
+        """Open the vent (same key on every attempt: a retry is replayed, not repeated), share it, report."""
+        vent = self.args.vent
+        emit("run", taskId=run["taskId"], attempt=run["attempt"], params=run.get("params"))
+        self.wanted[vent] = True
+        r = self.request("actuate", {"point": vent, "value": True, "reason": f"task {run['taskId']}",
+                                     "idempotencyKey": f"task:{run['taskId']}:{vent}:1"})
+        report = {"taskId": run["taskId"], "attempt": run["attempt"], "ok": bool(r.get("ok"))}
+        if r.get("ok"):
+            self.request("coordinate", {"request": {"op": "fact.put", "key": f"{vent}/ventilating", "scope": "tenant",
+                                                    "value": {"by": self.args.agent, "task": run["taskId"]}, "ttlMs": 60000}})
+            report["result"] = {"auditId": r["data"]["auditId"], "replayed": r["data"].get("replayed", False)}
+        else:
+            report["error"] = {"code": r["error"]["code"], "message": r["error"]["message"]}
+        emit("task-done", **report)
+        self.send("task", report, qos=1)
 
     # --- life -----------------------------------------------------------------------------------
 
