@@ -49,7 +49,11 @@ export function pickOffers(queue: readonly Bid[], need: number, minPart: number,
  */
 export function pricePicks(picks: readonly Pick[], ranked: readonly Bid[], chosen: ReadonlySet<string>, rule: PriceRule, reserve?: number): number[] {
   if (rule === "first-price") return picks.map((p) => p.bid.value);
-  const lastIndex = Math.max(...picks.map((p) => ranked.indexOf(p.bid)));
+  const picked = new Set(picks.map((p) => p.bid));
+  let lastIndex = -1;
+  ranked.forEach((b, i) => {
+    if (picked.has(b)) lastIndex = i;
+  });
   const clearing = ranked.slice(lastIndex + 1).find((b) => !chosen.has(b.bidder));
   return picks.map((p) => Math.max(p.bid.value, clearing?.value ?? reserve ?? p.bid.value));
 }

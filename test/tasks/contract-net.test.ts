@@ -25,6 +25,7 @@ function setup(scripts: Script[], over: Partial<AuctionOptions> = {}, extra: Par
   return { clock, participants, events, net, req };
 }
 
+const clock0 = () => new ManualClock().now();
 const bidding = (value: unknown, afterMs = 0) => ({ bid: () => ({ answer: value, afterMs }) });
 
 describe("ContractNet.announce", () => {
@@ -219,6 +220,16 @@ describe("ContractNet.award", () => {
   it("breaks a tie by the earlier bid", async () => {
     const { clock, net, req } = setup([{ id: "a", ...bidding({ value: 5 }, 50) }, { id: "z", ...bidding({ value: 5 }, 20) }]);
     expect(await driveUntil(clock, net.run(req))).toMatchObject({ winner: "z" });
+  });
+
+  it("a bidder's own clock and identity fields are ignored: it cannot jump the tie-break", async () => {
+    const { clock, net, req } = setup([
+      { id: "honest", ...bidding({ value: 5 }, 20) },
+      { id: "skewed", ...bidding({ value: 5, receivedAt: 0, ts: clock0() - 5000, bidder: "honest", taskId: "other", round: 9 }, 40) },
+    ]);
+    const outcome = await driveUntil(clock, net.run(req));
+    expect(outcome).toMatchObject({ kind: "awarded", winner: "honest" });
+    expect(outcome.round.bids.find((b) => b.bidder === "skewed")).toEqual({ taskId: "t1", bidder: "skewed", round: 1, receivedAt: clock0() + 40, value: 5 });
   });
 
   it("a winner that refuses: the next bid is tried with the next attempt", async () => {
