@@ -16,6 +16,7 @@ import { demoCommand } from "./commands/demo.js";
 import { historyCommand } from "./commands/history.js";
 import { pointsCommand } from "./commands/points.js";
 import { runAgentCommand } from "./commands/run-agent.js";
+import { scenarioCommand } from "./commands/scenario.js";
 import { scanCommand } from "./commands/scan.js";
 import { schemaCommand } from "./commands/schema.js";
 import { simCommand } from "./commands/sim.js";
@@ -30,7 +31,7 @@ const program = new Command("llmagentos")
   .showHelpAfterError("(run with --help for usage)")
   .exitOverride();
 
-for (const add of [startCommand, demoCommand, validateCommand, simCommand, pointsCommand, agentsCommand, historyCommand, auditCommand, schemaCommand, scanCommand, certsCommand, browseCommand, runAgentCommand]) {
+for (const add of [startCommand, demoCommand, validateCommand, simCommand, pointsCommand, agentsCommand, historyCommand, auditCommand, schemaCommand, scanCommand, certsCommand, browseCommand, runAgentCommand, scenarioCommand]) {
   add(program);
 }
 program.commands.forEach(function exitOverrideAll(cmd: Command) {
@@ -40,7 +41,8 @@ program.commands.forEach(function exitOverrideAll(cmd: Command) {
 
 try {
   await program.parseAsync(process.argv);
-  process.exitCode = EXIT.OK;
+  // a command may have set its own code (a scenario that missed its goal)
+  process.exitCode ??= EXIT.OK;
 } catch (err) {
   if (err instanceof CommanderError) {
     // --help and --version end here with exit code 0; usage errors were already printed
