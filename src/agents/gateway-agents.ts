@@ -85,7 +85,8 @@ export function createGatewayAgents(d: GatewayAgentsDeps): GatewayAgents {
     configDir: d.config.dir,
     dataDir: d.config.dataDir,
     grants: (m) => compileGrants({ tenant: m.tenant, capabilities: m.config.capabilities }, d.grantSources),
-    actuate: (actor, point, value, reason) => d.actuation.actuate({ actor, point, value, reason }),
+    actuate: (actor, point, value, reason, idempotencyKey) =>
+      d.actuation.actuate(idempotencyKey === undefined ? { actor, point, value, reason } : { actor, point, value, reason, idempotencyKey }),
     refuse,
     publish: (agentId, sub, payload) => bus.publish(topics.agentOut(scope, agentId, sub), payload as object),
     publishStatus: (agentId, status) => void bus.publish(topics.agentStatus(scope, agentId), status, { retain: true }).catch(() => {}),
