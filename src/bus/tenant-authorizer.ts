@@ -7,7 +7,12 @@
  *   `base/agents/<id>/` except its gateway-owned `in/#` and `status`, and under `out/` only the
  *   sub-topics of its publish grant (`actions` always, `*` any); they read `in/#`,
  *   `base/status` and the `capabilities.subscribe` filters that lie inside their tenant's topics;
- * - admin, readonly and anonymous keep the default policy.
+ * - coordination (docs/coordination.md): tenant users read `facts/tenants/<T>/#`, `facts/site/#`, the
+ *   leases and intents of their devices' points and the state of their tenant's tasks (one task at a
+ *   time: `tasks/<id>/state`), and publish `tasks/create` and their tasks' `cancel`; agent users read
+ *   `facts/site/#`, `facts/tenants/<own>/#` and `facts/agents/<own id>/#`;
+ * - nobody but the gateway publishes facts, leases, intents or task states, not even admin;
+ * - admin, readonly and anonymous otherwise keep the default policy.
  * A subscription is allowed only if every topic it can match is allowed (filterWithin), so a
  * wildcard reaching outside (`base/+/…`, `base/#`, `#`) is refused as a whole.
  */
@@ -45,6 +50,8 @@ export interface TenantAclModel {
   agents: readonly AclAgent[];
   /** publish rate of every other client (bus.limits.messagesPerSecond); undefined: unlimited */
   defaultMessagesPerSecond?: number;
+  /** the tenant of a task (undefined: no tenant or no such task); see setTaskTenant */
+  taskTenant?: (taskId: string) => string | undefined;
 }
 
 interface Grants {
@@ -84,10 +91,15 @@ export class TenantAuthorizer implements Authorizer {
   #defaultRate: number | undefined;
   #tenantTopics: Map<string, readonly string[]>;
   #logger: Logger;
+  #taskTenant: ((taskId: string) => string | undefined) | undefined;
+  /** written only by the gateway itself */
+  #gatewayOwned: string[];
 
   constructor(model: TenantAclModel, logger: Logger = silentLogger) {
     const base = gatewayBase(model.scope);
     this.#base = base;
+    this.#taskTenant = model.taskTenant;
+    this.#gatewayOwned = [`${base}/facts/#`, `${base}/leases/#`, `${base}/intents/#`, `${base}/tasks/+/state`];
     this.#defaultRate = model.defaultMessagesPerSecond;
     const rel = (f: string) => `${base}/${f}`;
     const tenantTopics = new Map<string, readonly string[]>();
@@ -109,8 +121,15 @@ export class TenantAuthorizer implements Authorizer {
       const devices = model.devices.filter((d) => d.tenant === id).map((d) => d.id);
       const agents = model.agents.filter((a) => a.tenant === id).map((a) => a.id);
       this.#tenants.set(id, {
-        subscribe: [own, `${base}/status`, ...devices.map((d) => `${base}/devices/${d}/#`), ...agents.map((a) => `${base}/agents/${a}/#`), ...granted],
-        publish: [own, ...granted],
+        subscribe: [
+          own,
+          `${base}/status`,
+          ...devices.map((d) => `${base}/devices/${d}/#`),
+          ...agents.map((a) => `${base}/agents/${a}/#`),
+          ...granted,
+          ...this.#tenantCoordination(id, devices),
+        ],
+        publish: [own, ...granted, `${base}/tasks/create`],
         publishExact: new Set(devices.map((d) => `${base}/devices/${d}/write`)),
         publishDenied: [],
         messagesPerSecond: model.tenants.find((t) => t.id === id)?.messagesPerSecond,
@@ -119,6 +138,29 @@ export class TenantAuthorizer implements Authorizer {
     this.#tenantTopics = tenantTopics;
     this.#logger = logger;
     for (const a of model.agents) this.#addAgentGrants(a);
+  }
+
+  /** The task manager's lookup, given once it exists (it is built after the broker). */
+  setTaskTenant(lookup: (taskId: string) => string | undefined): void {
+    this.#taskTenant = lookup;
+  }
+
+  #tenantCoordination(tenant: string, devices: readonly string[]): string[] {
+    const base = this.#base;
+    return [
+      `${base}/facts/tenants/${tenant}/#`,
+      `${base}/facts/site/#`,
+      ...devices.flatMap((d) => [`${base}/leases/points/${d}/#`, `${base}/intents/${d}/#`]),
+    ];
+  }
+
+  /** `base/tasks/<id>/<leaf>` of a task of this tenant (no wildcards: each task is checked) */
+  #ownTask(tenant: string | undefined, topicOrFilter: string, leaf: "state" | "cancel"): boolean {
+    const prefix = `${this.#base}/tasks/`;
+    if (tenant === undefined || !topicOrFilter.startsWith(prefix) || !topicOrFilter.endsWith(`/${leaf}`)) return false;
+    const id = topicOrFilter.slice(prefix.length, -leaf.length - 1);
+    if (id === "" || /[/+#]/.test(id)) return false;
+    return this.#taskTenant !== undefined && this.#taskTenant(id) === tenant;
   }
 
   /**
@@ -130,6 +172,8 @@ export class TenantAuthorizer implements Authorizer {
       const g = this.#tenants.get(a.tenant) ?? this.#unknownTenant(a.tenant);
       const scope = `${this.#base}/agents/${a.id}/#`;
       if (!g.subscribe.includes(scope)) g.subscribe.push(scope);
+      // a tenant first named by an agent added at run time
+      for (const f of this.#tenantCoordination(a.tenant, [])) if (!g.subscribe.includes(f)) g.subscribe.push(f);
       this.#tenants.set(a.tenant, g);
     }
     this.#addAgentGrants(a);
@@ -145,15 +189,16 @@ export class TenantAuthorizer implements Authorizer {
       );
       return false;
     });
-    this.#agents.set(a.id, this.#agentGrants(a.id, extra.map((f) => `${this.#base}/${f}`), a.messagesPerSecond, a.publish ?? []));
+    this.#agents.set(a.id, this.#agentGrants(a.id, a.tenant, extra.map((f) => `${this.#base}/${f}`), a.messagesPerSecond, a.publish ?? []));
   }
 
   /** An agent's own subtree, less what the gateway writes, with `out/` limited to its publish grant. */
-  #agentGrants(id: string, extra: string[], messagesPerSecond: number | undefined, publish: readonly string[]): Grants {
+  #agentGrants(id: string, tenant: string | undefined, extra: string[], messagesPerSecond: number | undefined, publish: readonly string[]): Grants {
     const own = `${this.#base}/agents/${id}`;
     const anyOut = publish.includes("*");
+    const facts = [`${this.#base}/facts/site/#`, `${this.#base}/facts/agents/${id}/#`, ...(tenant === undefined ? [] : [`${this.#base}/facts/tenants/${tenant}/#`])];
     return {
-      subscribe: [`${own}/in/#`, `${this.#base}/status`, ...extra],
+      subscribe: [`${own}/in/#`, `${this.#base}/status`, ...facts, ...extra],
       publish: [`${own}/#`],
       publishExact: new Set(anyOut ? [] : ["actions", ...publish].map((sub) => `${own}/out/${sub}`)),
       publishDenied: [`${own}/in/#`, `${own}/status`, ...(anyOut ? [] : [`${own}/out/#`])],
@@ -169,7 +214,7 @@ export class TenantAuthorizer implements Authorizer {
       return g;
     }
     if (identity.role === "agent" && identity.username !== undefined) {
-      return this.#agents.get(identity.username) ?? this.#agentGrants(identity.username, [], undefined, []);
+      return this.#agents.get(identity.username) ?? this.#agentGrants(identity.username, identity.tenant, [], undefined, []);
     }
     return undefined;
   }
@@ -177,21 +222,31 @@ export class TenantAuthorizer implements Authorizer {
   #unknownTenant(id: string): Grants {
     // a bus.users entry naming a tenant without config: its own subtree only
     const own = `${this.#base}/tenants/${id}/#`;
-    return { subscribe: [own, `${this.#base}/status`], publish: [own], publishExact: new Set(), publishDenied: [], messagesPerSecond: undefined };
+    return {
+      subscribe: [own, `${this.#base}/status`, ...this.#tenantCoordination(id, [])],
+      publish: [own, `${this.#base}/tasks/create`],
+      publishExact: new Set(),
+      publishDenied: [],
+      messagesPerSecond: undefined,
+    };
   }
 
   canPublish(identity: Identity, topic: string): boolean {
+    if (this.#gatewayOwned.some((f) => topicMatches(f, topic))) return false;
     if (identity.role !== "tenant" && identity.role !== "agent") return defaultAuthorizer.canPublish(identity, topic);
     const g = this.#grants(identity);
     if (!g || topic.startsWith("$")) return false;
     if (g.publishExact.has(topic)) return true;
+    if (identity.role === "tenant" && this.#ownTask(identity.tenant, topic, "cancel")) return true;
     return g.publish.some((f) => topicMatches(f, topic)) && !g.publishDenied.some((f) => topicMatches(f, topic));
   }
 
   canSubscribe(identity: Identity, filter: string): boolean {
     if (identity.role !== "tenant" && identity.role !== "agent") return defaultAuthorizer.canSubscribe(identity, filter);
     const g = this.#grants(identity);
-    return g !== undefined && g.subscribe.some((scope) => filterWithin(filter, scope));
+    if (g === undefined) return false;
+    if (g.subscribe.some((scope) => filterWithin(filter, scope))) return true;
+    return identity.role === "tenant" && this.#ownTask(identity.tenant, filter, "state");
   }
 
   /** Messages per second this client may publish; undefined: unlimited. */
