@@ -75,21 +75,6 @@ export function rankBids(bids: readonly Bid[], objective: BidObjective): Bid[] {
   return [...bids].sort((a, b) => compareBids(a, b, objective));
 }
 
-/** Split bids into those at or better than the reserve and those the reserve keeps out. */
-export function applyReserve(bids: readonly Bid[], objective: BidObjective, reserve?: number): { kept: Bid[]; refused: RefusedBid[] } {
-  if (reserve === undefined) return { kept: [...bids], refused: [] };
-  const kept: Bid[] = [];
-  const refused: RefusedBid[] = [];
-  for (const bid of bids) {
-    if (worse(bid.value, reserve, objective)) {
-      refused.push({ bidder: bid.bidder, code: "LOS_E_BID_INVALID", message: `value ${bid.value} is ${objective === "max" ? "below" : "above"} the reserve ${reserve}` });
-    } else {
-      kept.push(bid);
-    }
-  }
-  return { kept, refused };
-}
-
 /**
  * The price of the bid at `index` of a ranking (the reserve already applied). first-price: its own
  * value. second-price (Vickrey): the value of the next bid in the ranking; for the last one, the

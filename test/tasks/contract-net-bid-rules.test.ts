@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Bid, CallForProposals } from "../../src/core/task-types.js";
-import { applyReserve, checkBid, compareBids, priceFor, rankBids } from "../../src/tasks/bid-rules.js";
+import { checkBid, compareBids, priceFor, rankBids } from "../../src/tasks/bid-rules.js";
 
 const cfp: CallForProposals = { taskId: "t1", type: "wash", requires: [], params: {}, priority: 5, objective: "max", bidDeadline: 1_000, round: 1 };
 const negotiating: CallForProposals = { ...cfp, objective: "min", quantity: 10 };
@@ -79,16 +79,6 @@ describe("ranking", () => {
 
   it("ranks ids by code units, not by locale", () => {
     expect(rankBids([bid("b", 1), bid("B", 1), bid("a", 1)], "max").map((b) => b.bidder)).toEqual(["B", "a", "b"]);
-  });
-});
-
-describe("applyReserve", () => {
-  it("keeps bids at or better than the reserve and refuses the rest", () => {
-    const { kept, refused } = applyReserve([bid("a", 3), bid("b", 5), bid("c", 7)], "max", 5);
-    expect(kept.map((b) => b.bidder)).toEqual(["b", "c"]);
-    expect(refused).toEqual([{ bidder: "a", code: "LOS_E_BID_INVALID", message: "value 3 is below the reserve 5" }]);
-    expect(applyReserve([bid("a", 3), bid("b", 7)], "min", 5).kept.map((b) => b.bidder)).toEqual(["a"]);
-    expect(applyReserve([bid("a", 3)], "max").kept).toHaveLength(1);
   });
 });
 
