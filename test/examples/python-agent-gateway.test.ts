@@ -49,3 +49,46 @@ describe("example Python agent on a real gateway", () => {
     await waitFor(() => coil(2) === false, { what: "vent driven to its safe value after the agent died" });
   }, 60_000);
 });
+
+/**
+ * A task created through the gateway's task API goes to the Python agent by contract net: it is the
+ * only agent with the `ventilate` skill (declared in its register), bids from the temperature,
+ * confirms, opens the vent on the simulator with the task's idempotency key and shares a fact.
+ */
+describe("example Python agent wins a task on a real gateway", () => {
+  let h: Harness;
+  let py: PythonAgent | undefined;
+
+  beforeAll(async () => {
+    requirePaho();
+    h = await startHarness({
+      temperatureC: 20,
+      agents: [{ id: "py-vent", tenant: "growers", heartbeatMs: 300, capabilities: { read: ["gh1/temperature"], write: ["gh1/vent"] } }],
+    });
+  });
+  afterAll(async () => {
+    py?.proc.kill("SIGKILL");
+    await h.close();
+  });
+
+  it("bids, is awarded, runs the task (vent opened on the simulator) and the task ends done with its result", async () => {
+    // closing point 25 - 10 = 15 °C: at 20 °C it bids 5; its own policy neither opens nor closes the vent
+    py = startPythonAgent([
+      "--port", String(h.authPort), "--site", "test-site", "--gateway", "gw1", "--agent", "py-vent",
+      "--password-file", join(h.dataDir, "agents", "py-vent.password"),
+      "--open-above", "25", "--hysteresis", "10",
+    ]);
+    await py.next("registered");
+    await py.next("reading");
+    expect(h.sim.bank(1).getBit("coil", 2)).toBe(false);
+
+    const created = h.gateway.tasks.create({ type: "ventilate", params: { minutes: 5 } }, "code");
+    const task = await h.gateway.tasks.waitFor(created.id);
+    expect(task).toMatchObject({ state: "done", winner: "py-vent", attempt: 1, result: { replayed: false } });
+    expect(await py.next("bid", (e) => e.taskId === created.id)).toMatchObject({ value: 5 });
+    expect(await py.next("task-done", (e) => e.taskId === created.id)).toMatchObject({ ok: true, attempt: 1 });
+    await waitFor(() => h.sim.bank(1).getBit("coil", 2) === true, { what: "vent coil opened by the task" });
+    expect(h.gateway.coordination.facts.get("tenant", "growers", "gh1/vent/ventilating")?.value).toEqual({ by: "py-vent", task: created.id });
+  }, 60_000);
+});
+
