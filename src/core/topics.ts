@@ -176,6 +176,8 @@ export type AgentRegisteredPayload = Envelope<AgentSessionInfo>;
 /** agent → `heartbeat`; usage fields are cumulative for the agent's process */
 export interface AgentHeartbeatPayload {
   usage?: { cpuMs?: number; heapBytes?: number; decisions?: number; failures?: number };
+  /** the agent's skills when they changed since `register` (e.g. handlers added once it runs) */
+  skills?: string[];
 }
 
 /** agent → `actuate`: answered on `in/replies` with the same correlationId */
