@@ -29,6 +29,8 @@ const APPLIANCES = {
       return { signal: "room_temperature", value: room, margin: 26 - end };
     },
     price: (margin) => 0.15 + 0.6 / Math.max(margin, 0.1),
+    // occupants come first: the HVAC sheds only when the coordinator's counter-offer pays its price
+    reluctant: true,
     shed: () => [{ to: false, kw: (v) => v("hvac_power") }],
   },
   ev: {
@@ -89,6 +91,7 @@ export function createAgent(id, options) {
       // half of the charging power at the comfort price, the rest at twice that
       return [{ kw: kw / 2, price }, { kw: kw / 2, price: 2 * price }].filter((o) => o.price <= (counterPrice ?? price));
     }
+    if (spec.reluctant && !(counterPrice >= price)) return [];
     const kw = read(spec.power);
     return kw > 0 ? [{ kw, price }] : [];
   }

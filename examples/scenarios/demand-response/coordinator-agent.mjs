@@ -22,7 +22,7 @@ export function createAgent(id, options) {
       priority: 8,
       params: { amount: event.shedKw, windowS: event.windowS, windowMs: event.windowMs, event: event.id },
       auction: { objective: "min", bidWindowMs: settings.bidWindowMs ?? 300, confirmMs: settings.confirmMs ?? 1000 },
-      negotiation: { maxRounds: settings.maxRounds ?? 4, minPart: 0.1 },
+      negotiation: { maxRounds: settings.maxRounds ?? 4, minPart: 0.5 },
     });
     if (created.ok || created.code === "LOS_E_TASK_DUPLICATE") {
       handled.add(event.id);

@@ -98,7 +98,7 @@ export async function runDemandResponse(o: DemandResponseOptions): Promise<Deman
     }
     const done = await site.tasks.waitFor(taskId, undefined, AbortSignal.timeout(windowRealMs + 20_000));
     sampling = false;
-    return outcome(o.seed, done, site.tasks.events(taskId).filter((e) => e.event === "announced").length, targetKw, baselineKw, during, worst, windowSimMs);
+    return outcome(o.seed, done, site.tasks.events(taskId).filter((e) => e.event === "cfp").length, targetKw, baselineKw, during, worst, windowSimMs);
   } finally {
     await site.close();
   }
