@@ -22,9 +22,16 @@ export const MAX_FIELD = 4096;
 const MAX_CORRELATION_ID = 128;
 const LEVELS = new Set(["debug", "info", "warn", "error"]);
 const USAGE_KEYS = ["cpuMs", "heapBytes", "decisions", "failures"] as const;
-/** skills an agent may declare in `register`, each at most MAX_SKILL characters */
-export const MAX_SKILLS = 64;
-const MAX_SKILL = 128;
+/** skills an agent may declare (`register`, `heartbeat`): the same names the worker and process channel takes */
+export const MAX_SKILLS = 256;
+const SKILL = /^[A-Za-z0-9._-]{1,64}$/;
+
+function skillsOf(v: unknown, bad: (why: string) => AgentProtocolError): string[] {
+  if (!Array.isArray(v) || v.length > MAX_SKILLS || !v.every((x) => typeof x === "string" && SKILL.test(x))) {
+    throw bad(`skills must be a list of at most ${MAX_SKILLS} names of 1-64 letters, digits, ".", "_" or "-"`);
+  }
+  return [...new Set(v as string[])];
+}
 
 export type AgentRequest =
   | { kind: "register"; body: AgentRegisterPayload }
@@ -95,17 +102,12 @@ export function parseAgentRequest(kind: AgentRequestKind, payload: Buffer): Agen
         body.pid = m.pid as number;
       }
       if (cid !== undefined) body.correlationId = cid;
-      if (m.skills !== undefined) {
-        const skills = m.skills;
-        if (!Array.isArray(skills) || skills.length > MAX_SKILLS || !skills.every((x) => typeof x === "string" && x.length > 0 && x.length <= MAX_SKILL)) {
-          throw bad(`skills must be a list of at most ${MAX_SKILLS} non-empty strings of at most ${MAX_SKILL} characters`);
-        }
-        body.skills = [...new Set(skills as string[])];
-      }
+      if (m.skills !== undefined) body.skills = skillsOf(m.skills, bad);
       return { kind, body };
     }
     case "heartbeat": {
-      if (m.usage === undefined) return { kind, body: {} };
+      const skills = m.skills === undefined ? undefined : skillsOf(m.skills, bad);
+      if (m.usage === undefined) return { kind, body: skills ? { skills } : {} };
       if (typeof m.usage !== "object" || m.usage === null) throw bad("usage must be an object");
       const usage: NonNullable<AgentHeartbeatPayload["usage"]> = {};
       for (const k of USAGE_KEYS) {
@@ -114,7 +116,7 @@ export function parseAgentRequest(kind: AgentRequestKind, payload: Buffer): Agen
         if (typeof n !== "number" || !Number.isFinite(n) || n < 0) throw bad(`usage.${k} must be a finite number >= 0`);
         usage[k] = n;
       }
-      return { kind, body: { usage } };
+      return { kind, body: skills ? { usage, skills } : { usage } };
     }
     case "actuate": {
       if (cid === undefined) throw bad(`correlationId must be a non-empty string of at most ${MAX_CORRELATION_ID} characters`);

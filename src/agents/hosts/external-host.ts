@@ -204,6 +204,7 @@ export class ExternalHost implements AgentHost {
     if (req.kind === "bid" || req.kind === "award-reply" || req.kind === "task") return this.#answer(req);
     switch (req.kind) {
       case "heartbeat": {
+        if (req.body.skills) s.skills = req.body.skills;
         const u = req.body.usage ?? {};
         Object.assign(this.#usage, u);
         this.#o.events.heartbeat(u);

@@ -53,9 +53,14 @@ describe("external host: task questions and coordination over the agent protocol
     return { host, rec: o.rec, a, reply };
   }
 
-  it("the skills of register are the host's skills; malformed skills refuse the register", async () => {
-    const { host } = await session(["ventilate", "cool", "ventilate"]);
+  it("the skills of register are the host's skills, a heartbeat may change them; malformed skills are refused", async () => {
+    const { host, a } = await session(["ventilate", "cool", "ventilate"]);
     expect(host.skills()).toEqual(["ventilate", "cool"]);
+    await a.send("heartbeat", { skills: ["ventilate", "shed-load"] });
+    await waitUntil(() => host.skills().includes("shed-load"), "skills from heartbeat");
+    await a.send("heartbeat", { skills: ["no spaces"] });
+    await waitUntil(() => host.protocolErrors() === 1, "bad skills counted");
+    expect(host.skills()).toEqual(["ventilate", "shed-load"]);
     const bad = await session([""]);
     expect(bad.reply).toMatchObject({ ok: false, error: { code: "LOS_E_AGENT_PROTOCOL" } });
     expect(bad.host.skills()).toEqual([]);
