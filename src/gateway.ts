@@ -9,6 +9,7 @@ import type { Agent } from "./agents/agent.js";
 import { createGatewayAgents, type CodeAgentOptions } from "./agents/gateway-agents.js";
 import { WritePermissions } from "./agents/permissions.js";
 import type { Supervisor } from "./agents/supervisor.js";
+import { serveMqttTasks } from "./api/mqtt-tasks.js";
 import { serveMqttWrites } from "./api/mqtt-writes.js";
 import { loginsFromConfig } from "./bus/agent-credentials.js";
 import { startBroker, type BrokerHandle } from "./bus/broker.js";
@@ -25,6 +26,13 @@ import { loadAdapters } from "./devices/adapters.js";
 import { createDeviceManager, type DeviceManager } from "./devices/device-manager.js";
 import { DeviceStatePublisher } from "./devices/device-state-publisher.js";
 import { openStore, type Store } from "./store/index.js";
+import { ContractNet } from "./tasks/contract-net.js";
+import { createCoordination, type Coordination } from "./tasks/coordination.js";
+import { Negotiator } from "./tasks/negotiation.js";
+import type { AgentDirectory } from "./tasks/participants.js";
+import { resolveTaskDefaults } from "./tasks/task-defaults.js";
+import { TaskManager } from "./tasks/task-manager.js";
+import { handleTaskRequest } from "./tasks/task-requests.js";
 import { VERSION } from "./version.js";
 
 export { VERSION };
@@ -49,8 +57,12 @@ export interface Gateway {
   readonly devices: DeviceManager;
   /** the agent supervisor: every agent's lifecycle, limits and accounting */
   readonly agents: Supervisor;
+  /** tasks: create, cancel, list, wait (docs/tasks.md) */
+  readonly tasks: TaskManager;
+  /** leases, reservations, intents and facts (docs/coordination.md) */
+  readonly coordination: Coordination;
   readonly live: LiveValues;
-  /** the single write path: capability → envelope → driver → audit */
+  /** the single write path: capability → lease → envelope → driver → audit */
   actuate(actor: Actor, point: string, value: Value, reason: string): Promise<ActuationResult>;
   /** host an agent written in code (in-process; options: its limits and restart policy) */
   addAgent(agent: Agent, options?: CodeAgentOptions): void;
@@ -139,6 +151,32 @@ export async function buildGateway(config: LoadedConfig, options: GatewayOptions
     });
     cleanups.push(() => devices.stop());
 
+    const agentTenants = new Map<string, string | undefined>();
+    const pointDefs = new Map<string, { deviceId: string; point: (typeof config.devices)[number]["profile"]["points"][number] }>();
+    for (const d of config.devices) for (const p of d.profile.points) pointDefs.set(`${d.id}/${p.name}`, { deviceId: d.id, point: p });
+    const actuationRef: { current?: ActuationService } = {};
+    const taskRef: { current?: TaskManager } = {};
+    const coordination = createCoordination({
+      store: { leases: store.leases, facts: store.facts },
+      bus,
+      scope,
+      clock,
+      logger,
+      ...(cfg.coordination?.requireLease ? { requireLease: cfg.coordination.requireLease } : {}),
+      canWrite: (actor, point) => permissions.canWrite(actor, point),
+      agentTenant: (id) => agentTenants.get(id),
+      driveToSafe: async (point, reason) => {
+        const def = pointDefs.get(point);
+        if (def && actuationRef.current) await actuationRef.current.driveToSafe([def], reason);
+      },
+      siteId: cfg.site,
+      tasks: (agentId, request) =>
+        taskRef.current
+          ? handleTaskRequest(taskRef.current, agentId, agentTenants.get(agentId), request)
+          : Promise.resolve({ ok: false, code: "LOS_E_CLOSED", message: "the task manager is not running" }),
+    });
+    cleanups.push(() => coordination.close());
+
     const actuation = new ActuationService({
       clock,
       live,
@@ -146,14 +184,29 @@ export async function buildGateway(config: LoadedConfig, options: GatewayOptions
       devices,
       audit: store.audit,
       canWrite: (actor, point) => permissions.canWrite(actor, point),
+      checkLease: (actor, point) => coordination.checkWrite(actor, point),
       onAudit: (e) => {
         const payload = { id: e.id, ts: e.ts, actor: e.actor.id, point: e.point, value: e.value, reason: e.reason, outcome: e.outcome, ...(e.code ? { code: e.code } : {}) };
         void bus.publish(topics.audit(scope), payload).catch(() => {});
       },
     });
+    actuationRef.current = actuation;
     const actuate = (actor: Actor, point: string, value: Value, reason: string) => actuation.actuate({ actor, point, value, reason });
+    // a gateway shutting down stops its agents: their leases stay stored so tasks resume at the next start
+    let shuttingDown = false;
 
+    const agentBeats = new Map<string, number>();
     const agents = createGatewayAgents({
+      onHeartbeat: (id) => {
+        coordination.leases.renew(id);
+        taskRef.current?.onAgentAlive(id);
+      },
+      onExit: (id, reason) => {
+        if (shuttingDown) return;
+        coordination.leases.releaseAll(id);
+        taskRef.current?.onAgentExit(id, reason.code, reason.message);
+      },
+      coordinate: (actor, request) => coordination.handle(actor.id, request),
       broker,
       config,
       scope,
@@ -165,6 +218,8 @@ export async function buildGateway(config: LoadedConfig, options: GatewayOptions
       actuation,
       grantSources,
       onManifest: (m) => {
+        agentTenants.set(m.id, m.tenant);
+        agentBeats.set(m.id, m.heartbeatMs);
         agentWrites.set(m.id, m.config.capabilities.write ?? []);
         permissions.reset();
       },
@@ -179,6 +234,31 @@ export async function buildGateway(config: LoadedConfig, options: GatewayOptions
     const stopWrites = serveMqttWrites({ broker, authorizer, scope, logger, actuate });
     cleanups.push(stopWrites);
 
+    const directory: AgentDirectory = {
+      running: () => supervisor.running(),
+      skillsOf: (id) => supervisor.skillsOf(id),
+      ask: (id, question, signal) => supervisor.ask(id, question, signal),
+      heartbeatMsOf: (id) => agentBeats.get(id),
+    };
+    const tasks = new TaskManager({
+      store: store.tasks,
+      agents: directory,
+      leases: coordination.leases,
+      auction: new ContractNet({ clock, logger }),
+      negotiation: new Negotiator({ clock, logger }),
+      defaults: resolveTaskDefaults(cfg.tasks),
+      clock,
+      logger,
+    });
+    taskRef.current = tasks;
+    authorizer.setTaskTenant((id) => tasks.get(id)?.tenant);
+    // closed before the supervisor: tasks under way stay as stored and resume at the next start
+    cleanups.push(async () => {
+      shuttingDown = true;
+      await tasks.close();
+    });
+    cleanups.push(serveMqttTasks({ broker, authorizer, scope, logger, tasks }));
+
     const status = (state: "online" | "offline") =>
       bus.publish(topics.gatewayStatus(scope), { state, ts: clock.now(), version: VERSION, ...scope }, { retain: true });
     await status("online");
@@ -186,6 +266,7 @@ export async function buildGateway(config: LoadedConfig, options: GatewayOptions
 
     await devices.start();
     await supervisor.start();
+    tasks.start();
     logger.info({ site: scope.site, gateway: scope.gateway, devices: config.devices.length, agents: supervisor.stats().length, listeners: broker.listeners() }, "gateway started");
 
     let closing: Promise<void> | undefined;
@@ -197,6 +278,8 @@ export async function buildGateway(config: LoadedConfig, options: GatewayOptions
       store,
       devices,
       agents: supervisor,
+      tasks,
+      coordination,
       live,
       actuate,
       addAgent: agents.addAgent,

@@ -123,6 +123,13 @@ export class TaskManager implements TaskService {
     return this.deps.store.get(id);
   }
 
+  /** Store a task built here (not from a spec: a task run in code); it is not allocated. */
+  record(task: TaskRecord, events: readonly NewTaskEvent[]): void {
+    this.#open();
+    this.deps.store.insert(task, events);
+    this.#emit(task);
+  }
+
   list(filter: TaskFilter = {}): TaskRecord[] {
     return this.deps.store.list(filter);
   }
