@@ -69,13 +69,13 @@ export function createCoordination(deps: CoordinationDeps): Coordination {
     publish: (i: Intent) => publish(topics.intent(scope, i.point), { agent: i.agent, point: i.point, value: i.value, at: i.at, reason: i.reason }, "intent"),
   });
 
-  const offLeaseChange = leases.onChange((resource) => {
-    const rec = leases.holderOf(resource);
-    publish(topics.lease(scope, resource), rec ?? "", "lease");
-  });
-  const offFactChange = facts.onChange((fact, gone) => {
-    publish(topics.fact(scope, fact.scope, fact.owner, fact.key), gone ? "" : fact, "fact");
-  });
+  const publishLease = (resource: string): void => publish(topics.lease(scope, resource), leases.holderOf(resource) ?? "", "lease");
+  const publishFact = (fact: Fact, gone: boolean): void => publish(topics.fact(scope, fact.scope, fact.owner, fact.key), gone ? "" : fact, "fact");
+  const offLeaseChange = leases.onChange(publishLease);
+  const offFactChange = facts.onChange(publishFact);
+  // the broker keeps retained messages in memory: what state.db brought back is published again
+  for (const resource of new Set(leases.list().map((r) => r.resource))) publishLease(resource);
+  for (const fact of facts.list()) publishFact(fact, false);
   const offExpired = leases.onExpired((lease) => {
     if (!lease.resource.startsWith("point:")) return;
     const point = lease.resource.slice("point:".length);

@@ -205,6 +205,28 @@ describe("createCoordination", () => {
     expect(await coord.handle("a1", null as unknown as CoordinationRequest)).toMatchObject({ ok: false, code: "LOS_E_REQUEST_INVALID" });
   });
 
+  it("after a restart (new broker, same state.db) leases and facts are retained on the bus again", async () => {
+    await coord.handle("a1", { op: "lease.acquire", point: "gh1/vent", ttlMs: 60_000 });
+    await coord.handle("a1", { op: "fact.put", scope: "tenant", key: "price", value: 0.3 });
+    await coord.handle("a1", { op: "fact.put", scope: "agent", key: "brief", value: 1, ttlMs: 1000 });
+    coord.close();
+    for (const c of clients.splice(0)) await c.endAsync(true);
+    await broker.close();
+    clock.advance(2000);
+
+    broker = await startBroker({ listeners: [{ kind: "tcp", host: "127.0.0.1", port: 0, allowAnonymous: true }], credentials: createCredentialStore([]) });
+    port = broker.listeners()[0]!.port;
+    coord = build();
+    const got = await sub([`${BASE}/leases/#`, `${BASE}/facts/#`]);
+    await until(() => got.length >= 2, "retained lease and fact");
+    expect(got.map((m) => [m.topic, m.retain]).sort()).toEqual([
+      [`${BASE}/facts/tenants/t1/price`, true],
+      [`${BASE}/leases/points/gh1/vent`, true],
+    ]);
+    expect(await coord.handle("a2", { op: "lease.acquire", point: "gh1/vent", ttlMs: 1000 })).toMatchObject({ ok: false, holder: "a1" });
+    expect(await coord.handle("a1", { op: "fact.get", scope: "agent", key: "brief" })).toEqual({ ok: true, fact: null });
+  });
+
   it("an expired actuator lease asks for the safe value once; a task lease does not", async () => {
     coord.close();
     const safe: string[] = [];
