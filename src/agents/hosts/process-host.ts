@@ -10,11 +10,13 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import type { TimerHandle } from "../../core/clock.js";
 import { ERROR_CODES, errorEnvelope, LosError, okEnvelope, type ErrorCode } from "../../core/errors.js";
+import type { AgentAnswer, AgentQuestion } from "../../core/task-types.js";
 import type { Logger } from "../../core/types.js";
 import { resolveSandbox, type ResolvedSandbox } from "../../config/sandbox-resolve.js";
 import type { SandboxConfig } from "../../config/sandbox-schema.js";
 import { createAgentCgroup, type AgentCgroup, type CgroupEnforced } from "../isolation/cgroups.js";
 import { parseFromAgent, type FromAgent, type ToAgent } from "../isolation/messages.js";
+import { PendingAsks } from "../isolation/pending-asks.js";
 import { nodePermissionArgs } from "../isolation/node-permissions.js";
 import { bwrapArgs, useBwrap } from "../isolation/sandbox.js";
 import { prepareAgentCode } from "../isolation/sandbox-code.js";
@@ -56,11 +58,14 @@ class ProcessHost implements AgentHost {
   #endReason: AgentExit | undefined;
   #closed: Promise<void> = Promise.resolve();
   #startSettle: ((err?: LosError) => void) | undefined;
+  #asks: PendingAsks;
+  #skills: readonly string[] = [];
 
   constructor(options: HostOptions, sandbox: ResolvedSandbox) {
     this.#o = options;
     this.#sandbox = sandbox;
     this.#log = options.logger.child({ agent: options.manifest.id, host: "process" });
+    this.#asks = new PendingAsks(options.manifest.id);
   }
 
   /** the layers that hold this agent; undefined before start */
@@ -184,6 +189,20 @@ class ProcessHost implements AgentHost {
     return { ...this.#usage };
   }
 
+  ask<Q extends AgentQuestion>(question: Q, signal: AbortSignal): Promise<AgentAnswer<Q>> {
+    if (!this.#running || this.#stopping || this.#ended) return Promise.reject(new LosError("LOS_E_AGENT_UNKNOWN", `agent "${this.#o.manifest.id}" is not running`));
+    return this.#asks.ask(question, signal, (m) => this.#send(m));
+  }
+
+  skills(): readonly string[] {
+    return this.#running && !this.#ended ? this.#skills : [];
+  }
+
+  /** questions waiting for an answer (tests: nothing may be left behind) */
+  get pendingAsks(): number {
+    return this.#asks.size;
+  }
+
   /** SIGKILL bwrap (its pid namespace dies with it) and anything left in the agent's cgroup */
   #kill(): void {
     this.#child?.kill("SIGKILL");
@@ -218,23 +237,25 @@ class ProcessHost implements AgentHost {
     switch (m.t) {
       case "ready":
         this.#ready = true;
+        this.#skills = m.skills ?? [];
         this.#startSettle?.();
         break;
       case "heartbeat":
+        if (m.skills) this.#skills = m.skills;
         Object.assign(this.#usage, m.usage);
         if (this.#ready) this.#o.events.heartbeat(m.usage);
         break;
       case "actuate":
-        calls.actuate(m.point, m.value, m.reason).then(
-          (data) => this.#send({ t: "reply", id: m.id, envelope: okEnvelope(data) }),
-          (err: unknown) => this.#send({ t: "reply", id: m.id, envelope: errorEnvelope(err) }),
-        );
+        this.#reply(m.id, calls.actuate(m.point, m.value, m.reason, m.key));
+        break;
+      case "coordinate":
+        this.#reply(m.id, calls.coordinate(m.request));
+        break;
+      case "answer":
+        this.#asks.answer(m);
         break;
       case "publish":
-        calls.publish(m.subtopic, m.payload).then(
-          () => this.#send({ t: "reply", id: m.id, envelope: okEnvelope(null) }),
-          (err: unknown) => this.#send({ t: "reply", id: m.id, envelope: errorEnvelope(err) }),
-        );
+        this.#reply(m.id, calls.publish(m.subtopic, m.payload).then(() => null));
         break;
       case "log":
         calls.log(m.level, m.obj ?? {}, m.msg);
@@ -251,8 +272,16 @@ class ProcessHost implements AgentHost {
     }
   }
 
+  #reply(id: number, result: Promise<unknown>): void {
+    result.then(
+      (data) => this.#send({ t: "reply", id, envelope: okEnvelope(data) }),
+      (err: unknown) => this.#send({ t: "reply", id, envelope: errorEnvelope(err) }),
+    );
+  }
+
   async #onClose(code: number | null, signal: NodeJS.Signals | null): Promise<void> {
     this.#ended = true;
+    this.#asks.failAll(signal ? `its process ended by ${signal}` : `its process exited with code ${code}`);
     const reason = this.#endReason ?? this.#classify(code, signal);
     await this.#cgroup?.remove();
     if (this.#agentFile) rmSync(this.#agentFile, { force: true });

@@ -8,7 +8,9 @@
 import { Worker } from "node:worker_threads";
 import type { TimerHandle } from "../../core/clock.js";
 import { ERROR_CODES, LosError, errorEnvelope, okEnvelope, toLosError, type ErrorCode } from "../../core/errors.js";
+import type { AgentAnswer, AgentQuestion } from "../../core/task-types.js";
 import type { Logger, Reading } from "../../core/types.js";
+import { PendingAsks } from "../isolation/pending-asks.js";
 import { parseFromAgent, type FromAgent, type ToAgent } from "../isolation/messages.js";
 import { pipeLines } from "../isolation/output-lines.js";
 import { chooseWorkerRuntime, workerEntry, workerLimits, type WorkerRuntime } from "../isolation/worker-setup.js";
@@ -53,12 +55,15 @@ export class WorkerHost implements AgentHost {
   #malformedInRow = 0;
   /** the factory's set of hosts with a live thread */
   #live: Set<WorkerHost> | undefined;
+  #asks: PendingAsks;
+  #skills: readonly string[] = [];
 
   constructor(options: HostOptions, settings: WorkerHostSettings = {}, live?: Set<WorkerHost>) {
     this.#o = options;
     this.#settings = settings;
     this.#live = live;
     this.#log = options.logger.child({ agent: options.manifest.id, host: "worker" });
+    this.#asks = new PendingAsks(options.manifest.id);
   }
 
   /** malformed messages received from the agent so far */
@@ -147,6 +152,20 @@ export class WorkerHost implements AgentHost {
     return { ...this.#usage, cpuMs: this.#cpuMs() };
   }
 
+  ask<Q extends AgentQuestion>(question: Q, signal: AbortSignal): Promise<AgentAnswer<Q>> {
+    if (this.#state !== "running") return Promise.reject(new LosError("LOS_E_AGENT_UNKNOWN", `agent "${this.#o.manifest.id}" is not running`));
+    return this.#asks.ask(question, signal, (m) => this.#post(m));
+  }
+
+  skills(): readonly string[] {
+    return this.#state === "running" ? this.#skills : [];
+  }
+
+  /** questions waiting for an answer (tests: nothing may be left behind) */
+  get pendingAsks(): number {
+    return this.#asks.size;
+  }
+
   get #startTimeoutMs(): number {
     return this.#settings.startTimeoutMs ?? WORKER_DEFAULTS.startTimeoutMs;
   }
@@ -189,6 +208,7 @@ export class WorkerHost implements AgentHost {
     this.#state = "gone";
     this.#worker = undefined;
     this.#live?.delete(this);
+    this.#asks.failAll(`its worker exited with code ${exitCode}`);
     if (this.#startWait) {
       this.#o.clock.clearTimeout(this.#startWait.timer);
       const reject = this.#startWait.reject;
@@ -240,17 +260,23 @@ export class WorkerHost implements AgentHost {
           const resolveStart = this.#startWait.resolve;
           this.#startWait = undefined;
           this.#state = "running";
+          this.#skills = m.skills ?? [];
           resolveStart();
         }
         return;
       case "heartbeat": {
         const u = m.usage;
         this.#usage = { cpuMs: u.cpuMs ?? this.#usage.cpuMs, heapBytes: u.heapBytes ?? this.#usage.heapBytes, decisions: u.decisions ?? this.#usage.decisions, failures: u.failures ?? this.#usage.failures };
+        if (m.skills) this.#skills = m.skills;
         if (this.#state === "running") this.#o.events.heartbeat(this.usage());
         return;
       }
       case "actuate":
-        return this.#answer(m.id, () => this.#o.calls.actuate(m.point, m.value, m.reason));
+        return this.#answer(m.id, () => this.#o.calls.actuate(m.point, m.value, m.reason, m.key));
+      case "coordinate":
+        return this.#answer(m.id, () => this.#o.calls.coordinate(m.request));
+      case "answer":
+        return this.#asks.answer(m);
       case "publish":
         return this.#answer(m.id, () => this.#o.calls.publish(m.subtopic, m.payload));
       case "log":

@@ -8,6 +8,7 @@ import v8 from "node:v8";
 import { systemClock } from "../../core/clock.js";
 import { LosError, toLosError, type Envelope } from "../../core/errors.js";
 import { LiveValues } from "../../core/live-values.js";
+import type { AgentQuestion, CoordinationReply } from "../../core/task-types.js";
 import type { Logger } from "../../core/types.js";
 import type { ActuationResult } from "../../devices/actuation.js";
 import { createAgentFromConfig } from "../from-config.js";
@@ -73,12 +74,40 @@ export function startAgentShell(port: ShellPort, options: ShellOptions): void {
       }
     });
 
+  let agentId = "";
+  let skillsSent = "";
+  /** the agent's skills when they changed since the last report (onTask may come after ready) */
+  const newSkills = (): string[] | undefined => {
+    const skills = runtime?.get(agentId)?.skills ?? [];
+    const key = skills.join("\n");
+    if (key === skillsSent) return undefined;
+    skillsSent = key;
+    return [...skills];
+  };
   const beat = () => {
     const stats = runtime?.stats()[0];
-    port.send({
-      t: "heartbeat",
-      usage: { cpuMs: options.cpuMs(), heapBytes: v8.getHeapStatistics().used_heap_size, decisions: stats?.decisions ?? 0, failures: stats?.failures ?? 0 },
-    });
+    const usage = { cpuMs: options.cpuMs(), heapBytes: v8.getHeapStatistics().used_heap_size, decisions: stats?.decisions ?? 0, failures: stats?.failures ?? 0 };
+    const skills = newSkills();
+    port.send(skills ? { t: "heartbeat", usage, skills } : { t: "heartbeat", usage });
+  };
+
+  /** a task question answered by the one-agent runtime; what cannot be sent is an error answer */
+  const answer = (id: number, question: AgentQuestion) => {
+    const never = new AbortController().signal;
+    const ask = runtime ? runtime.ask(agentId, question, never) : Promise.reject(new LosError("LOS_E_AGENT_UNKNOWN", "the agent is not running"));
+    ask.then(
+      (a) => {
+        try {
+          port.send({ t: "answer", id, answer: a });
+        } catch (err) {
+          port.send({ t: "answer", id, error: { code: "LOS_E_AGENT_FAILED", message: `the answer cannot be sent: ${(err as Error).message}`.slice(0, MAX_AGENT_STRING) } });
+        }
+      },
+      (err: unknown) => {
+        const e = toLosError(err, "LOS_E_AGENT_FAILED");
+        port.send({ t: "answer", id, error: { code: e.code, message: e.message.slice(0, MAX_AGENT_STRING) } });
+      },
+    );
   };
 
   const leave = async () => {
@@ -104,7 +133,9 @@ export function startAgentShell(port: ShellPort, options: ShellOptions): void {
         clock: systemClock,
         logger,
         live,
-        actuate: (_actor, point, value, reason) => request((id) => ({ t: "actuate", id, point, value, reason })) as Promise<ActuationResult>,
+        actuate: (_actor, point, value, reason, key) =>
+          request((id) => (key === undefined ? { t: "actuate", id, point, value, reason } : { t: "actuate", id, point, value, reason, key })) as Promise<ActuationResult>,
+        coordinate: (_actor, req) => request((id) => ({ t: "coordinate", id, request: req })) as Promise<CoordinationReply>,
         publish: async (_agentId, subtopic, payload) => void (await request((id) => ({ t: "publish", id, subtopic, payload }))),
         onFailed: () => {
           const last = runtime?.stats()[0]?.lastError;
@@ -112,6 +143,7 @@ export function startAgentShell(port: ShellPort, options: ShellOptions): void {
         },
       });
       runtime.add(agent);
+      agentId = agent.id;
       runtime.start();
     } catch (err) {
       const e = toLosError(err, "LOS_E_AGENT_CONFIG");
@@ -121,7 +153,7 @@ export function startAgentShell(port: ShellPort, options: ShellOptions): void {
       return;
     }
     heartbeat = setInterval(beat, m.heartbeatMs);
-    port.send({ t: "ready" });
+    port.send({ t: "ready", skills: newSkills() ?? [] });
     beat();
   };
 
@@ -137,6 +169,9 @@ export function startAgentShell(port: ShellPort, options: ShellOptions): void {
       case "reply":
         waiting.get(m.id)?.(m.envelope);
         waiting.delete(m.id);
+        break;
+      case "ask":
+        answer(m.id, m.question);
         break;
       case "stop":
         void leave();

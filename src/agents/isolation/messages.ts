@@ -3,23 +3,36 @@
  * (structured-clone or JSON over the IPC channel). The gateway trusts nothing that comes back:
  * `parseFromAgent` checks every field and turns anything else into LOS_E_AGENT_PROTOCOL.
  */
-import { LosError, type Envelope } from "../../core/errors.js";
+import type { Envelope } from "../../core/errors.js";
+import type { AgentQuestion, CoordinationRequest } from "../../core/task-types.js";
 import type { Reading, Value } from "../../core/types.js";
 import type { AgentConfig } from "../../config/agent-schema.js";
 import type { AgentUsage, LogLevel } from "../hosts/agent-host.js";
+import { bad, id, jsonLength, MAX_AGENT_STRING, str } from "./message-checks.js";
+import { parseAnswerEnvelope, parseCoordination, parseSkills, type AnswerMessage } from "./task-messages.js";
+
+export { MAX_AGENT_STRING };
 
 /** gateway → agent */
 export type ToAgent =
   | { t: "init"; manifest: AgentConfig; configDir: string; heartbeatMs: number }
   | { t: "readings"; readings: Reading[] }
   | { t: "reply"; id: number; envelope: Envelope<unknown> }
+  /** a task question; the agent answers with `answer` and the same id */
+  | { t: "ask"; id: number; question: AgentQuestion }
   | { t: "stop" };
 
 /** agent → gateway */
 export type FromAgent =
-  | { t: "ready" }
-  | { t: "heartbeat"; usage: Partial<AgentUsage> }
-  | { t: "actuate"; id: number; point: string; value: Value; reason: string }
+  /** `skills`: the agent's skills and task types */
+  | { t: "ready"; skills?: string[] }
+  /** `skills`: sent when they changed since the last report */
+  | { t: "heartbeat"; usage: Partial<AgentUsage>; skills?: string[] }
+  /** `key`: the idempotency key of a task run's write */
+  | { t: "actuate"; id: number; point: string; value: Value; reason: string; key?: string }
+  | AnswerMessage
+  /** a coordination request; answered by `reply` with the CoordinationReply as data */
+  | { t: "coordinate"; id: number; request: CoordinationRequest }
   | { t: "publish"; id: number; subtopic: string; payload: unknown }
   | { t: "log"; level: LogLevel; msg: string; obj?: Record<string, unknown> }
   /** the agent gave up (too many failed decisions, or it could not be built) */
@@ -28,34 +41,10 @@ export type FromAgent =
 
 const LEVELS = new Set(["debug", "info", "warn", "error"]);
 const USAGE_KEYS = ["cpuMs", "heapBytes", "decisions", "failures"] as const;
-/** longest string field accepted from an agent (points, reasons, log lines) */
-export const MAX_AGENT_STRING = 4096;
 
 /** longest log fields accepted, as JSON (a structured clone may carry cycles or megabytes) */
 export const MAX_LOG_FIELDS = 4 * MAX_AGENT_STRING;
 
-/** JSON length, or Infinity for what JSON cannot carry (cycles, BigInt) */
-function jsonLength(v: unknown): number {
-  try {
-    return JSON.stringify(v)?.length ?? 0;
-  } catch {
-    return Infinity;
-  }
-}
-
-function bad(why: string): LosError {
-  return new LosError("LOS_E_AGENT_PROTOCOL", `malformed message from agent: ${why}`);
-}
-
-function str(v: unknown, field: string): string {
-  if (typeof v !== "string" || v.length > MAX_AGENT_STRING) throw bad(`${field} must be a string of at most ${MAX_AGENT_STRING} characters`);
-  return v;
-}
-
-function id(v: unknown): number {
-  if (!Number.isSafeInteger(v) || (v as number) < 0) throw bad("id must be a non-negative integer");
-  return v as number;
-}
 
 function usage(v: unknown): Partial<AgentUsage> {
   if (typeof v !== "object" || v === null) throw bad("usage must be an object");
@@ -75,17 +64,24 @@ export function parseFromAgent(raw: unknown): FromAgent {
   const m = raw as Record<string, unknown>;
   switch (m.t) {
     case "ready":
+      return m.skills === undefined ? { t: "ready" } : { t: "ready", skills: parseSkills(m.skills) };
     case "stopped":
       return { t: m.t };
     case "heartbeat":
-      return { t: "heartbeat", usage: usage(m.usage) };
+      return m.skills === undefined ? { t: "heartbeat", usage: usage(m.usage) } : { t: "heartbeat", usage: usage(m.usage), skills: parseSkills(m.skills) };
     case "actuate": {
       const v = m.value;
       if (!(typeof v === "number" || typeof v === "boolean" || (typeof v === "string" && v.length <= MAX_AGENT_STRING))) {
         throw bad("value must be a number, boolean or string");
       }
-      return { t: "actuate", id: id(m.id), point: str(m.point, "point"), value: v, reason: str(m.reason, "reason") };
+      const out: FromAgent = { t: "actuate", id: id(m.id), point: str(m.point, "point"), value: v, reason: str(m.reason, "reason") };
+      if (m.key !== undefined) out.key = str(m.key, "key");
+      return out;
     }
+    case "answer":
+      return parseAnswerEnvelope(m);
+    case "coordinate":
+      return { t: "coordinate", id: id(m.id), request: parseCoordination(m.request) };
     case "publish":
       return { t: "publish", id: id(m.id), subtopic: str(m.subtopic, "subtopic"), payload: m.payload };
     case "log": {
