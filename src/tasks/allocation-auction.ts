@@ -20,7 +20,11 @@ export interface AuctionAllocationOptions {
   /** bidders answer at once, so a round closes as soon as all have answered; this only bounds it */
   bidWindowMs?: number;
   confirmMs?: number;
+  /** announce order: `priority` (the creator's, default) or `density` (best value per unit of load first) */
+  order?: AnnounceOrder;
 }
+
+export type AnnounceOrder = "priority" | "density";
 
 export interface AuctionAllocation {
   /** task index → agent index, -1 where no agent bid */
@@ -62,7 +66,7 @@ export async function auctionAllocation(instance: AllocationInstance, options: A
   let payments = 0;
   let bids = 0;
   let attempt = 1;
-  for (const t of announceOrder(instance)) {
+  for (const t of announceOrder(instance, options.order)) {
     const task = instance.tasks[t];
     if (!task) continue;
     const outcome = await net.run({
@@ -94,12 +98,19 @@ export async function compareWithOptimum(
   return comparison;
 }
 
-/** Highest priority first; among equals the task worth most to its best agent; then as given. */
-export function announceOrder(instance: AllocationInstance): number[] {
+/**
+ * priority: highest priority first, among equals the task worth most to its best agent;
+ * density: the best value per unit of capacity first (the classic greedy for knapsacks). Then as given.
+ */
+export function announceOrder(instance: AllocationInstance, order: AnnounceOrder = "priority"): number[] {
   const best = instance.value.map((row) => Math.max(0, ...row.map((v) => v ?? 0)));
+  const density = instance.value.map((row, t) =>
+    Math.max(0, ...row.map((v, a) => (v === null ? 0 : v / Math.max(1e-9, instance.load[t]?.[a] ?? 0)))),
+  );
+  const key = (t: number): number => (order === "density" ? (density[t] ?? 0) : (instance.tasks[t]?.priority ?? 0));
   return instance.tasks
     .map((_, t) => t)
-    .sort((x, y) => (instance.tasks[y]?.priority ?? 0) - (instance.tasks[x]?.priority ?? 0) || (best[y] ?? 0) - (best[x] ?? 0) || x - y);
+    .sort((x, y) => key(y) - key(x) || (best[y] ?? 0) - (best[x] ?? 0) || x - y);
 }
 
 /** One agent of the instance: bids the task's value to it while the task fits in what is left. */

@@ -75,4 +75,17 @@ describe("contract-net allocation of an instance", () => {
     };
     expect(announceOrder(instance)).toEqual([2, 1, 0]);
   });
+
+  it("announces by value per unit of load with the density order, and does better on the trap", async () => {
+    const instance: AllocationInstance = {
+      family: "custom",
+      agents: [{ id: "A", capacity: 10 }],
+      tasks: [{ id: "big", priority: 9 }, { id: "small1", priority: 1 }, { id: "small2", priority: 1 }],
+      load: [[10], [5], [5]],
+      value: [[12], [7], [7]],
+    };
+    expect(announceOrder(instance, "density")).toEqual([1, 2, 0]);
+    expect((await auctionAllocation(instance)).value).toBe(12);
+    expect((await auctionAllocation(instance, { order: "density" })).value).toBe(14);
+  });
 });
