@@ -4,12 +4,13 @@
  * Persisted so facts survive a restart; listeners (the bus publisher) hear every put, delete and
  * expiry. Who may write which scope is decided by the caller (src/tasks/coordination.ts).
  */
-import type { Clock, TimerHandle } from "../core/clock.js";
+import type { Clock } from "../core/clock.js";
 import { LosError } from "../core/errors.js";
 import type { Fact, FactScope } from "../core/task-types.js";
 import { isValidSegment } from "../core/topics.js";
 import { silentLogger, type Logger } from "../core/types.js";
 import type { FactSpace, FactWrite } from "./contracts.js";
+import { DeadlineTimer } from "./coordination-timer.js";
 
 export const FACT_MAX_BYTES = 16 * 1024;
 /** a fact lives at most 30 days without being written again */
@@ -52,14 +53,13 @@ export class Facts implements FactSpace {
   #log: Logger;
   #facts = new Map<string, Fact>();
   #listeners = new Set<(fact: Fact, gone: boolean) => void>();
-  #timer: TimerHandle | undefined;
-  #timerAt = Infinity;
-  #closed = false;
+  #timer: DeadlineTimer;
 
   constructor(opts: FactSpaceOptions) {
     this.#store = opts.store;
     this.#clock = opts.clock;
     this.#log = (opts.logger ?? silentLogger).child({ component: "facts" });
+    this.#timer = new DeadlineTimer(this.#clock, () => this.#expire());
     for (const f of this.#store.all()) this.#facts.set(idOf(f.scope, f.owner, f.key), f);
     // facts that expired while the gateway was down go at the first tick, after listeners attach
     this.#schedule();
@@ -128,9 +128,7 @@ export class Facts implements FactSpace {
   }
 
   close(): void {
-    this.#closed = true;
-    if (this.#timer) this.#clock.clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#timer.close();
   }
 
   #emit(fact: Fact, gone: boolean): void {
@@ -144,22 +142,12 @@ export class Facts implements FactSpace {
   }
 
   #schedule(): void {
-    if (this.#closed) return;
     let next = Infinity;
     for (const f of this.#facts.values()) if (f.expiresAt !== undefined && f.expiresAt < next) next = f.expiresAt;
-    if (next === this.#timerAt && this.#timer) return;
-    if (this.#timer) this.#clock.clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.#timerAt = next;
-    if (next === Infinity) return;
-    this.#timer = this.#clock.setTimeout(() => this.#expire(), Math.max(0, next - this.#clock.now()));
-    this.#timer.unref?.();
+    this.#timer.at(next);
   }
 
   #expire(): void {
-    this.#timer = undefined;
-    this.#timerAt = Infinity;
-    if (this.#closed) return;
     const now = this.#clock.now();
     const gone = [...this.#facts.values()].filter((f) => f.expiresAt !== undefined && f.expiresAt <= now);
     if (gone.length > 0) {

@@ -5,11 +5,12 @@
  * holders never overlap on one resource. Every grant gets a higher token (fencing). Times are the
  * gateway's clock; one timer waits for the next end or start, whatever the number of leases.
  */
-import type { Clock, TimerHandle } from "../core/clock.js";
+import type { Clock } from "../core/clock.js";
 import type { PointMatcher } from "../core/point-pattern.js";
 import type { LeaseRecord, LeaseResult } from "../core/task-types.js";
 import { silentLogger, type Actor, type Logger } from "../core/types.js";
 import type { LeaseService } from "./contracts.js";
+import { DeadlineTimer } from "./coordination-timer.js";
 
 export const LEASE_MIN_MS = 100;
 export const LEASE_MAX_MS = 3_600_000;
@@ -53,17 +54,16 @@ export class Leases implements LeaseService {
   #tokens: Map<string, number>;
   #expired = new Set<(lease: LeaseRecord) => void>();
   #changed = new Set<(resource: string) => void>();
-  #timer: TimerHandle | undefined;
-  #timerAt = Infinity;
+  #timer: DeadlineTimer;
   /** reservations that started after this were not yet announced as in force */
   #lastTick = -Infinity;
-  #closed = false;
 
   constructor(opts: LeasesOptions) {
     this.#store = opts.store;
     this.#clock = opts.clock;
     this.#log = (opts.logger ?? silentLogger).child({ component: "leases" });
     this.#requireLease = opts.requireLease ?? (() => false);
+    this.#timer = new DeadlineTimer(this.#clock, () => this.#tick());
     this.#tokens = this.#store.maxTokens();
     for (const rec of this.#store.active()) this.#add(rec);
     // leases that ran out while the gateway was down end at the first tick, after listeners attach
@@ -182,9 +182,7 @@ export class Leases implements LeaseService {
   }
 
   close(): void {
-    this.#closed = true;
-    if (this.#timer) this.#clock.clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#timer.close();
   }
 
   #grant(rec: LeaseRecord): LeaseResult {
@@ -249,7 +247,6 @@ export class Leases implements LeaseService {
 
   /** One timer for the earliest end of anything, or start of a future reservation. */
   #schedule(): void {
-    if (this.#closed) return;
     const now = this.#clock.now();
     let next = Infinity;
     for (const recs of this.#byResource.values()) {
@@ -258,19 +255,10 @@ export class Leases implements LeaseService {
         if (r.from > now) next = Math.min(next, r.from);
       }
     }
-    if (next === this.#timerAt && this.#timer) return;
-    if (this.#timer) this.#clock.clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.#timerAt = next;
-    if (next === Infinity) return;
-    this.#timer = this.#clock.setTimeout(() => this.#tick(), Math.max(0, next - now));
-    this.#timer.unref?.();
+    this.#timer.at(next);
   }
 
   #tick(): void {
-    this.#timer = undefined;
-    this.#timerAt = Infinity;
-    if (this.#closed) return;
     const now = this.#clock.now();
     const all = [...this.#byResource.values()].flat();
     const ended = all.filter((r) => r.until <= now);
