@@ -15,6 +15,7 @@ import { benchSerial } from "./serial.js";
 import { judge, round, type BenchResult } from "./result.js";
 import { benchStartup } from "./startup.js";
 import { benchTelemetryWrites } from "./store-bench.js";
+import { benchTasks, taskResults } from "./tasks.js";
 import { benchThroughput } from "./throughput.js";
 
 const args = process.argv.slice(2);
@@ -97,6 +98,11 @@ log("agents (scale, restart after crash and hang, noisy neighbours; child proces
 const agents = await benchAgents({ quick });
 raw.agents = agents;
 for (const r of agentResults(agents)) add(r);
+
+log("tasks (auction rounds, tasks per second, failover after a winner's death, allocation vs optimum)…");
+const tasks = await benchTasks({ quick, log });
+raw.tasks = tasks;
+for (const r of taskResults(tasks)) add(r);
 
 // table
 const rows = results.map((r) => [r.name, String(r.value), r.unit, r.goal ?? "", r.pass === undefined ? "" : r.pass ? "pass" : "FAIL", r.note ?? ""]);
