@@ -15,12 +15,13 @@ export function pause(ctx, ms, signal = ctx.signal) {
   });
 }
 
-export async function until(ctx, what, condition, { timeoutMs, everyMs = 10, signal = ctx.signal }) {
+export async function until(ctx, what, condition, { timeoutMs, everyMs = 10, signal = ctx.signal, onIdle }) {
   const deadline = ctx.clock.monotonic() + timeoutMs;
   for (;;) {
     const value = condition();
     if (value) return value;
     if (ctx.clock.monotonic() > deadline) throw new Error(`${ctx.agentId}: gave up waiting for ${what} after ${timeoutMs} ms`);
+    await onIdle?.();
     await pause(ctx, everyMs, signal);
   }
 }

@@ -14,7 +14,7 @@ const BELT_POINTS = ["conveyor_motor", "conveyor_target", "infeed_release"];
 export function createAgent(id, options) {
   const { Agent, settings = {} } = options;
   const device = settings.device ?? "cell";
-  const leaseMs = settings.leaseMs ?? 3000;
+  const leaseMs = settings.leaseMs ?? 10_000;
   const stations = settings.stations ?? 3;
   const agent = new Agent(id, options);
   const point = (name) => `${device}/${name}`;
@@ -37,13 +37,26 @@ export function createAgent(id, options) {
     await holdBelt(ctx); // renews the leases (a restarted agent takes them again)
     const v = (name) => ctx.value(point(name));
     const opts = { timeoutMs: Number(run.params.timeoutMs ?? 20_000) };
+    let restart = false;
     await until(ctx, "a stopped belt with the infeed clear", () => v("conveyor_motor") === false && v("part_at_infeed") === false, opts);
     const released = Number(v("parts_released") ?? 0);
     await write(ctx, "infeed_release", true, `part for station ${station} (${run.params.for ?? run.taskId})`);
     await until(ctx, "the part on the belt", () => Number(v("parts_released")) > released, opts);
     await write(ctx, "conveyor_target", station, `stop at station ${station}`);
     await write(ctx, "conveyor_motor", true, `carry the part to station ${station}`);
-    await until(ctx, `the part at station ${station}`, () => v(`part_at_m${station}`) === true && v("conveyor_motor") === false, opts);
+    // a belt stopped short (the lease lapsed under load and the gateway put the motor to its safe
+    // value) is taken back and started again
+    await until(ctx, `the part at station ${station}`, () => {
+      if (v(`part_at_m${station}`) === true && v("conveyor_motor") === false) return true;
+      if (v("conveyor_motor") === false && v("conveyor_target") !== station) restart = true;
+      return false;
+    }, { ...opts, onIdle: async () => {
+      if (!restart) return;
+      restart = false;
+      await holdBelt(ctx);
+      await write(ctx, "conveyor_target", station, `stop at station ${station} (again)`);
+      await write(ctx, "conveyor_motor", true, `carry the part to station ${station} (again)`);
+    } });
     // the next part may leave only when this one is in its machine (it would ride along otherwise)
     await until(ctx, `station ${station} cleared by its machine`, () => v(`part_at_m${station}`) === false, opts);
     return { station, part: released + 1 };

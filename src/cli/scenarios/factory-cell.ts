@@ -40,6 +40,8 @@ export interface FactoryCellOutcome {
   doneTwice: string[];
   partsLost: number;
   failed: { job: string; state: string; error?: string }[];
+  /** the conveyor's delivery tasks (created by the machine agents) */
+  deliveries: { done: number; notDone: { id: string; state: string; error?: string }[] };
 }
 
 const MACHINES = ["machine-1", "machine-2", "machine-3"];
@@ -93,7 +95,10 @@ export async function runFactoryCell(o: FactoryCellOptions): Promise<FactoryCell
       await waitUntil(`${id} to be awarded`, () => site.tasks.get(id)?.winner !== undefined || isFinal(site.tasks.get(id)), 20_000);
       if (i < jobs) await pause(arrivalMs / jobs / speed);
     }
-    const records = await Promise.all(ids.map((id) => site.tasks.waitFor(id, undefined, AbortSignal.timeout(60_000))));
+    // a job still open after a minute is reported as it stands (the goal is then missed)
+    const limit = AbortSignal.timeout(60_000);
+    await Promise.allSettled(ids.map((id) => site.tasks.waitFor(id, undefined, limit)));
+    const records = ids.map((id) => site.tasks.get(id)).filter((t): t is TaskRecord => t !== undefined);
     off();
     return outcome(o.seed, site, records, start, doneAt, fault);
   } finally {
@@ -148,6 +153,7 @@ function outcome(seed: number, site: Site, records: TaskRecord[], start: number,
     doneTwice,
     partsLost: cell.lost,
     failed: records.filter((t) => t.state !== "done").map((t) => ({ job: t.id, state: t.state, ...(t.error ? { error: `${t.error.code}: ${t.error.message}` } : {}) })),
+    deliveries: deliveries(site.tasks.list({ type: "convey", limit: 1000 })),
   };
   const faultHandled = !fault.injected || (fault.redoneBy !== undefined && fault.redoneBy !== `machine-${FAULT_MACHINE}`);
   out.goalMet = out.done === out.jobs && doneTwice.length === 0 && out.partsLost === 0 && conflicts.length > 0 && faultHandled;
@@ -164,10 +170,18 @@ export function renderFactoryCell(r: FactoryCellOutcome): string {
     `  re-announced jobs: ${r.reannounced.length === 0 ? "none" : r.reannounced.map((x) => `${x.job} (from ${x.from ?? "?"}, ${x.code ?? "?"})`).join(", ")}`,
     `  conveyor conflicts refused: ${r.conflicts.length === 0 ? "none" : r.conflicts.map((c) => `${c.agent} on ${c.point} (${c.code})`).join(", ")}`,
     `  jobs done twice: ${r.doneTwice.length === 0 ? "none" : r.doneTwice.join(", ")}; parts lost off the belt: ${r.partsLost}`,
+    `  deliveries by the conveyor: ${r.deliveries.done} done${r.deliveries.notDone.length > 0 ? `; not done: ${r.deliveries.notDone.map((d) => `${d.id} ${d.state}${d.error ? ` (${d.error})` : ""}`).join(", ")}` : ""}`,
     ...(r.failed.length > 0 ? [`  not done: ${r.failed.map((f) => `${f.job} ${f.state}${f.error ? ` (${f.error})` : ""}`).join(", ")}`] : []),
     `  goal ${r.goalMet ? "met" : "NOT met"}`,
   ];
   return `${lines.join("\n")}\n`;
+}
+
+function deliveries(list: TaskRecord[]): FactoryCellOutcome["deliveries"] {
+  return {
+    done: list.filter((t) => t.state === "done").length,
+    notDone: list.filter((t) => t.state !== "done").map((t) => ({ id: t.id, state: t.state, ...(t.error ? { error: `${t.error.code}: ${t.error.message}` } : {}) })),
+  };
 }
 
 function isFinal(task: TaskRecord | undefined): boolean {
