@@ -14,9 +14,10 @@ import type { Actor, Logger, Reading, Value } from "../core/types.js";
 import type { ActuationResult } from "../devices/actuation.js";
 import { taskName, type Agent, type Perception, type Task } from "./agent.js";
 import type { AgentContext } from "./context.js";
-import { coordinationHelpers, NO_COORDINATION, safeCoordinate, type Coordinate } from "./coordination-helpers.js";
+import type { Coordinate } from "./coordination-helpers.js";
 import { compileGrants, NO_OWNERS } from "./grants.js";
 import { AgentAsks } from "./runtime-asks.js";
+import { agentLinks } from "./runtime-context.js";
 
 export type AgentState = AgentStatusPayload["state"];
 
@@ -118,20 +119,13 @@ export class AgentRuntime {
       idle: Promise.resolve(),
       stats: { id: agent.id, state: "created", decisions: 0, failures: 0, actuations: 0, refused: 0, tasksDone: 0, tasksFailed: 0, bids: 0, cpuMs: 0 },
       asks: undefined as unknown as AgentAsks,
-      coordinate: NO_COORDINATION,
+      coordinate: undefined as unknown as Coordinate,
     };
     if (agent.tenant !== undefined) h.stats.tenant = agent.tenant;
-    const coordinate = this.#deps.coordinate;
-    if (coordinate) h.coordinate = safeCoordinate((request) => (h.removed ? Promise.resolve(this.#goneReply(h)) : coordinate(this.#actor(h), request)));
-    h.ctx = this.#makeContext(h);
-    h.asks = new AgentAsks({
-      agent,
-      ctx: h.ctx,
-      signal: abort.signal,
-      stats: h.stats,
-      actuate: (point, value, reason, key) => this.#actuate(h, point, value, reason, key),
-      coordinate: h.coordinate,
-    });
+    const links = agentLinks(this.#deps, { ...h, removed: () => h.removed, signal: abort.signal, wake: () => this.#schedule(h, "timer") });
+    h.ctx = links.ctx;
+    h.coordinate = links.coordinate;
+    h.asks = new AgentAsks({ agent, ctx: links.ctx, signal: abort.signal, stats: h.stats, actuate: links.actuate, coordinate: links.coordinate });
     this.#hosted.set(agent.id, h);
     this.#readers.clear();
     this.#setState(h, "created");
@@ -368,55 +362,5 @@ export class AgentRuntime {
     const status: AgentStatusPayload = { state, ts: this.#deps.clock.now() };
     if (error !== undefined) status.error = error;
     this.#deps.onStatus?.(h.agent.id, status);
-  }
-
-  #actor(h: Hosted): Actor {
-    const actor: Actor = { kind: "agent", id: h.agent.id };
-    if (h.agent.tenant !== undefined) actor.tenant = h.agent.tenant;
-    return actor;
-  }
-
-  #goneReply(h: Hosted): { ok: false; code: "LOS_E_AGENT_UNKNOWN"; message: string } {
-    return { ok: false, code: "LOS_E_AGENT_UNKNOWN", message: `agent "${h.agent.id}" was stopped; its late calls are refused` };
-  }
-
-  async #actuate(h: Hosted, point: string, value: Value, reason: string, key?: string): Promise<ActuationResult> {
-    if (h.removed) return { ...this.#goneReply(h), auditId: 0, point };
-    const result = await (key === undefined ? this.#deps.actuate(this.#actor(h), point, value, reason) : this.#deps.actuate(this.#actor(h), point, value, reason, key));
-    if (result.ok) h.stats.actuations++;
-    else h.stats.refused++;
-    return result;
-  }
-
-  #makeContext(h: Hosted): AgentContext {
-    const { clock, live, logger } = this.#deps;
-    const read = (point: string): Reading | undefined => {
-      if (!h.canRead(point)) {
-        throw new LosError("LOS_E_READ_NOT_PERMITTED", `agent "${h.agent.id}" may not read ${point}`, { details: { point } });
-      }
-      return live.get(point);
-    };
-    const gone = () => new LosError("LOS_E_AGENT_UNKNOWN", `agent "${h.agent.id}" was stopped; its late calls are refused`);
-    return {
-      agentId: h.agent.id,
-      clock,
-      log: this.#deps.loggerFor?.(h.agent) ?? logger.child({ agent: h.agent.id }),
-      signal: h.abort.signal,
-      read,
-      value: (point) => {
-        const r = read(point);
-        return r && r.quality === "good" && r.value !== null ? r.value : undefined;
-      },
-      actuate: (point, value, reason) => this.#actuate(h, point, value, reason),
-      publish: async (sub, payload) => {
-        if (h.removed) throw gone();
-        if (!h.canPublish(sub)) {
-          throw new LosError("LOS_E_PUBLISH_NOT_PERMITTED", `agent "${h.agent.id}" may not publish "${sub}"`);
-        }
-        await this.#deps.publish(h.agent.id, sub, payload);
-      },
-      wake: () => this.#schedule(h, "timer"),
-      ...coordinationHelpers(h.coordinate),
-    };
   }
 }
