@@ -1,16 +1,23 @@
 /**
  * The agent shell's channel (the same shell that runs worker and process agents) carried over the
  * MQTT agent protocol: this is how `llmagentos run-agent` runs a band, rules or module agent outside
- * the gateway (in a container, on another box). Shell messages become protocol topics and back.
+ * the gateway (in a container, on another box). Shell messages become protocol topics and back:
+ * the gateway's task questions (in/cfp, in/award, in/tasks, in/cancel) become the shell's `ask`, its
+ * answers become `bid`, `award-reply` and `task`, and its coordination requests `coordinate`.
  */
 import type { MqttClient } from "mqtt";
 import { LosError, okEnvelope, type Envelope } from "../../core/errors.js";
+import type { AgentQuestion, BidOffer, CoordinationReply, TaskOutcome } from "../../core/task-types.js";
 import {
   AGENT_PROTOCOL_VERSION,
   agentBase,
   type AgentRegisteredPayload,
+  type AgentAwardPayload,
+  type AgentCancelPayload,
+  type AgentCfpPayload,
   type AgentRegisterPayload,
   type AgentRequestKind,
+  type AgentTaskPayload,
   type GatewayScope,
 } from "../../core/topics.js";
 import { silentLogger, type Logger, type Reading } from "../../core/types.js";
@@ -52,8 +59,13 @@ export class MqttShellPort implements ShellPort {
   #handler: ((m: ToAgent) => void) | undefined;
   #initialised = false;
   #session = `${process.pid.toString(36)}${Date.now().toString(36)}`;
-  /** correlationId → the shell's request id */
-  #waiting = new Map<string, number>();
+  /** correlationId → the shell's request id and what it asked */
+  #waiting = new Map<string, { id: number; kind: "actuate" | "coordinate" }>();
+  /** the gateway's questions handed to the shell, by the id of the shell's `ask` */
+  #asked = new Map<number, AgentQuestion>();
+  #nextAsk = 0;
+  /** the agent's skills as the shell last reported them (sent again in every register) */
+  #skills: string[] | undefined;
   #end!: (e: PortEnd) => void;
   #over = false;
 
@@ -76,14 +88,26 @@ export class MqttShellPort implements ShellPort {
   send(m: FromAgent): void {
     switch (m.t) {
       case "ready":
-        return this.#log.info({ agent: this.#o.config.id }, "agent running");
+        this.#log.info({ agent: this.#o.config.id }, "agent running");
+        // the gateway learns the skills of the built agent (register went out before it was built)
+        if (m.skills) this.#skills = m.skills;
+        return this.#publish("heartbeat", m.skills ? { skills: m.skills } : {});
       case "heartbeat":
-        return this.#publish("heartbeat", { usage: m.usage });
+        if (m.skills) this.#skills = m.skills;
+        return this.#publish("heartbeat", m.skills ? { usage: m.usage, skills: m.skills } : { usage: m.usage });
       case "actuate": {
         const correlationId = `${this.#session}-${m.id}`;
-        this.#waiting.set(correlationId, m.id);
-        return this.#publish("actuate", { correlationId, point: m.point, value: m.value, reason: m.reason }, 1);
+        this.#waiting.set(correlationId, { id: m.id, kind: "actuate" });
+        const body = { correlationId, point: m.point, value: m.value, reason: m.reason };
+        return this.#publish("actuate", m.key === undefined ? body : { ...body, idempotencyKey: m.key }, 1);
       }
+      case "coordinate": {
+        const correlationId = `${this.#session}-${m.id}`;
+        this.#waiting.set(correlationId, { id: m.id, kind: "coordinate" });
+        return this.#publish("coordinate", { correlationId, request: m.request }, 1);
+      }
+      case "answer":
+        return this.#answer(m);
       case "publish":
         return this.#out(m.id, m.subtopic, m.payload);
       case "log":
@@ -115,6 +139,7 @@ export class MqttShellPort implements ShellPort {
   #register(): void {
     const body: AgentRegisterPayload = { protocol: AGENT_PROTOCOL_VERSION, language: "node", pid: process.pid, correlationId: `${this.#session}-register` };
     if (this.#o.version !== undefined) body.version = this.#o.version;
+    if (this.#skills) body.skills = this.#skills;
     this.#publish("register", body, 1);
   }
 
@@ -141,9 +166,59 @@ export class MqttShellPort implements ShellPort {
         return this.stop();
       case "reregister":
         return this.#register();
+      case "cfp":
+        return this.#ask({ kind: "cfp", cfp: (body as AgentCfpPayload).cfp });
+      case "award":
+        return this.#ask({ kind: "award", award: (body as AgentAwardPayload).award });
       case "tasks":
-        this.#log.warn({ task: body }, "this agent takes no tasks over the runner");
-        return this.#publish("log", { level: "warn", msg: "task ignored: agents run by llmagentos run-agent take no tasks yet", obj: { task: (body as { id?: unknown }).id } });
+        return this.#ask({ kind: "run", run: body as AgentTaskPayload });
+      case "cancel": {
+        const c = body as AgentCancelPayload;
+        return this.#ask({ kind: "cancel", taskId: c.taskId, attempt: c.attempt, reason: c.reason });
+      }
+    }
+  }
+
+  /** Hand a task question to the shell; the gateway is trusted here, but not to send nonsense shapes. */
+  #ask(question: AgentQuestion): void {
+    const named = question.kind === "cfp" ? question.cfp : question.kind === "award" ? question.award : question.kind === "run" ? question.run : question;
+    if (typeof named !== "object" || named === null || typeof named.taskId !== "string") {
+      return this.#log.warn({ code: "LOS_E_AGENT_PROTOCOL", kind: question.kind }, "task question from the gateway without a task id: ignored");
+    }
+    if (!this.#initialised || !this.#handler) return; // not running yet: the gateway counts it unanswered
+    const id = this.#nextAsk++;
+    if (question.kind !== "cancel") this.#asked.set(id, question);
+    this.#handler({ t: "ask", id, question });
+  }
+
+  /** The shell's answer to a question, published as the protocol's answer that names it. */
+  #answer(m: Extract<FromAgent, { t: "answer" }>): void {
+    const q = this.#asked.get(m.id);
+    if (!q) return;
+    this.#asked.delete(m.id);
+    const failed = m.error ? `${m.error.code}: ${m.error.message}` : undefined;
+    if (failed) this.#log.warn({ code: m.error?.code, question: q.kind }, `the agent could not answer: ${failed}`);
+    switch (q.kind) {
+      case "cfp": {
+        const ref = { taskId: q.cfp.taskId, round: q.cfp.round };
+        const offer = m.error ? undefined : (m.answer as BidOffer | null | undefined);
+        // an offer the gateway refuses (not a finite value) is still sent: the refusal is the gateway's to count
+        return this.#publish("bid", offer === undefined || offer === null ? { ...ref, decline: true } : { ...ref, ...offer }, 1);
+      }
+      case "award": {
+        const ref = { taskId: q.award.taskId, attempt: q.award.attempt };
+        const reply = m.error ? { accept: false, reason: failed } : (m.answer as object);
+        return this.#publish("award-reply", { ...ref, ...reply }, 1);
+      }
+      case "run": {
+        const ref = { taskId: q.run.taskId, attempt: q.run.attempt };
+        const outcome = (m.error ? { ok: false, error: m.error } : m.answer) as TaskOutcome;
+        // the protocol wants a code and a message: an Error thrown without one still reports a failure
+        const report = outcome.ok ? outcome : { ok: false, error: { code: outcome.error.code || "LOS_E_AGENT_FAILED", message: outcome.error.message || "the task failed without a message" } };
+        return this.#publish("task", { ...ref, ...report }, 1);
+      }
+      case "cancel":
+        return;
     }
   }
 
@@ -159,13 +234,17 @@ export class MqttShellPort implements ShellPort {
 
   #reply(envelope: Envelope<unknown>): void {
     const cid = envelope.correlationId;
-    const id = cid === undefined ? undefined : this.#waiting.get(cid);
-    if (cid === undefined || id === undefined) return;
+    const waiting = cid === undefined ? undefined : this.#waiting.get(cid);
+    if (cid === undefined || waiting === undefined) return;
     this.#waiting.delete(cid);
+    const id = waiting.id;
+    if (waiting.kind === "coordinate") return this.#handler?.({ t: "reply", id, envelope: okEnvelope(coordinationReply(envelope)) });
     // an actuation the gateway carried out and refused (it has an audit record) is a result, as in a worker
     const d = envelope.ok ? undefined : envelope.error.details;
-    const result: Envelope<unknown> =
-      !envelope.ok && typeof d?.auditId === "number" && typeof d.point === "string"
+    // the agent's actuate resolves with an ActuationResult, `ok` included, as in a worker
+    const result: Envelope<unknown> = envelope.ok
+      ? okEnvelope({ ...(envelope.data as object), ok: true })
+      : typeof d?.auditId === "number" && typeof d.point === "string"
         ? okEnvelope({ ok: false, auditId: d.auditId, point: d.point, code: envelope.error.code, message: envelope.error.message })
         : envelope;
     this.#handler?.({ t: "reply", id, envelope: result });
@@ -184,7 +263,7 @@ export class MqttShellPort implements ShellPort {
 
   /** Requests sent on a connection that is gone get no answer: end them so decisions do not hang. */
   #connectionLost(): void {
-    for (const [cid, id] of this.#waiting) {
+    for (const [cid, { id }] of this.#waiting) {
       this.#handler?.({ t: "reply", id, envelope: { ok: false, error: { code: "LOS_E_CLOSED", message: "the connection to the gateway was lost" } } });
       this.#waiting.delete(cid);
     }
@@ -202,4 +281,14 @@ export class MqttShellPort implements ShellPort {
     this.#over = true;
     this.#end(e);
   }
+}
+
+/** in/replies for a `coordinate` back into the CoordinationReply the agent's context expects (it never rejects). */
+function coordinationReply(envelope: Envelope<unknown>): CoordinationReply {
+  if (envelope.ok) return { ...(envelope.data as object), ok: true };
+  const d = envelope.error.details ?? {};
+  const reply: CoordinationReply = { ok: false, code: envelope.error.code, message: envelope.error.message };
+  if (typeof d.holder === "string") reply.holder = d.holder;
+  if (typeof d.until === "number") reply.until = d.until;
+  return reply;
 }
