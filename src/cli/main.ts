@@ -21,6 +21,7 @@ import { scanCommand } from "./commands/scan.js";
 import { schemaCommand } from "./commands/schema.js";
 import { simCommand } from "./commands/sim.js";
 import { startCommand } from "./commands/start.js";
+import { tasksCommand } from "./commands/tasks.js";
 import { validateCommand } from "./commands/validate.js";
 import { EXIT } from "./exit-codes.js";
 import { reportError } from "./output.js";
@@ -31,7 +32,7 @@ const program = new Command("llmagentos")
   .showHelpAfterError("(run with --help for usage)")
   .exitOverride();
 
-for (const add of [startCommand, demoCommand, validateCommand, simCommand, pointsCommand, agentsCommand, historyCommand, auditCommand, schemaCommand, scanCommand, certsCommand, browseCommand, runAgentCommand, scenarioCommand]) {
+for (const add of [startCommand, demoCommand, validateCommand, simCommand, pointsCommand, agentsCommand, historyCommand, auditCommand, schemaCommand, scanCommand, certsCommand, browseCommand, runAgentCommand, scenarioCommand, tasksCommand]) {
   add(program);
 }
 program.commands.forEach(function exitOverrideAll(cmd: Command) {

@@ -103,6 +103,7 @@ export const ERROR_CODES = {
 
   // requests over MQTT or HTTP
   LOS_E_REQUEST_INVALID: "The request is malformed; see the message for the expected shape.",
+  LOS_E_GATEWAY_UNREACHABLE: "The command got no answer from the running gateway over MQTT; check that it runs, --url and the credentials.",
 
   // generic
   LOS_E_CLOSED: "The component is closed.",
