@@ -1,6 +1,9 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { Agent } from "../../src/agents/agent.js";
 import type { AgentExit } from "../../src/agents/hosts/agent-host.js";
+import { resolveManifest } from "../../src/config/agent-manifest.js";
+import { AgentConfig } from "../../src/config/agent-schema.js";
+import { validateSchema } from "../../src/config/validate.js";
 import type { CoordinationRequest } from "../../src/core/task-types.js";
 import type { Actor } from "../../src/core/types.js";
 import { supervisorHarness } from "./supervisor-helpers.js";
@@ -97,5 +100,16 @@ describe("Supervisor and tasks", () => {
     const outcome = await h.supervisor.ask("a1", { kind: "run", run: { taskId: "t7", type: "heat", params: {}, attempt: 1 } }, never);
     expect(outcome).toMatchObject({ ok: true, result: { ok: true, point: "gh1/heater" } });
     expect(keys).toEqual(["task:t7:gh1/heater:1"]);
+  });
+});
+
+describe("manifest skills", () => {
+  it("are validated names, optional, and filled in by resolveManifest", () => {
+    const base = { id: "a1", capabilities: {} };
+    expect(validateSchema(AgentConfig, { ...base, skills: ["cooling", "shed-load", "v1.2_x"] })).toEqual([]);
+    expect(validateSchema(AgentConfig, { ...base, skills: ["has space"] })).not.toEqual([]);
+    expect(validateSchema(AgentConfig, { ...base, skills: ["a", "a"] })).not.toEqual([]);
+    expect(resolveManifest(base).skills).toEqual([]);
+    expect(resolveManifest({ ...base, skills: ["cooling"] }).skills).toEqual(["cooling"]);
   });
 });
