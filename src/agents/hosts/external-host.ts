@@ -15,6 +15,7 @@ import {
   agentBase,
   topics,
   type AgentActuateRequest,
+  type AgentCoordinateRequest,
   type AgentInboxKind,
   type AgentRegisterPayload,
   type AgentRequestKind,
@@ -275,10 +276,10 @@ export class ExternalHost implements AgentHost {
   #stranger(kind: AgentRequestKind, payload: Buffer, client: Client): void {
     if (kind === "gone" || kind === "stopped" || kind === "failed") return;
     this.#protocolErrors++;
-    if (kind === "actuate") {
+    if (kind === "actuate" || kind === "coordinate") {
       let cid: string | undefined;
       try {
-        cid = (parseAgentRequest(kind, payload).body as AgentActuateRequest).correlationId;
+        cid = (parseAgentRequest(kind, payload).body as AgentActuateRequest | AgentCoordinateRequest).correlationId;
       } catch (err) {
         cid = (err as AgentProtocolError).correlationId;
       }

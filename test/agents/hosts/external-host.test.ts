@@ -176,6 +176,9 @@ describe("external host over a real broker and a real MQTT agent", () => {
     await a.send("actuate", { correlationId: "u1", point: "gh1/vent", value: 1, reason: "sneaky" });
     const reply = await a.next("replies", (b) => b.correlationId === "u1");
     expect(reply).toMatchObject({ ok: false, error: { code: "LOS_E_AGENT_PROTOCOL" } });
+    await a.send("coordinate", { correlationId: "u2", request: { op: "lease.acquire", point: "gh1/vent", ttlMs: 1000 } });
+    expect(await a.next("replies", (b) => b.correlationId === "u2")).toMatchObject({ ok: false, error: { code: "LOS_E_AGENT_PROTOCOL" } });
+    expect(rec.coordinations).toHaveLength(0);
     expect(rec.actuations).toHaveLength(0);
     expect(rec.heartbeats).toHaveLength(0);
   });
