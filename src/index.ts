@@ -15,3 +15,24 @@ export type { ErrorCode, Envelope } from "./core/errors.js";
 export { systemClock, ManualClock } from "./core/clock.js";
 export { topics, TOPIC_ROOT } from "./core/topics.js";
 export type { Reading, Value, Quality, Actor } from "./core/types.js";
+export type {
+  TaskSpec,
+  TaskRecord,
+  TaskState,
+  TaskRun,
+  TaskOutcome,
+  TaskAward,
+  TaskAwardReply,
+  CallForProposals,
+  BidOffer,
+  Allocation,
+  AuctionOptions,
+  NegotiationOptions,
+  LeaseRecord,
+  Fact,
+  FactScope,
+} from "./core/task-types.js";
+export { TASK_STATES, FINAL_TASK_STATES } from "./core/task-types.js";
+export { TaskManager } from "./tasks/task-manager.js";
+export type { TaskService, TaskEvent, TaskFilter, TaskParticipant } from "./tasks/contracts.js";
+export type { Coordination } from "./tasks/coordination.js";
