@@ -108,7 +108,7 @@ export function checkedCalls(deps: CallDeps, a: BoundAgent): AgentCalls {
         limited(a.limiter.messageFlood, "coordination requests");
         return { ok: false, code: "LOS_E_AGENT_RATE_LIMITED", message: `agent "${id}" is over limits.messagesPerSecond (${a.manifest.limits.messagesPerSecond})` };
       }
-      c.messagesOut++;
+      // limited like messages, not counted as one: messagesOut stays the agent's publications
       if (!deps.coordinate) return { ok: false, code: "LOS_E_REQUEST_INVALID", message: "this gateway has no task layer for leases, facts and tasks" };
       try {
         return await deps.coordinate(actor, request);
