@@ -4,7 +4,7 @@
  * trusted: each field is checked and the object rebuilt from the known fields only, so extra fields
  * (an agent's own `ts`, say) are dropped rather than passed on.
  */
-import type { BidOffer, CoordinationRequest, FactScope, TaskError, TaskOutcome } from "../../core/task-types.js";
+import type { BidOffer, CoordinationRequest, FactScope, TaskAwardReply, TaskError, TaskOutcome } from "../../core/task-types.js";
 import type { AgentAwardReplyPayload, AgentCoordinateRequest } from "../../core/topics.js";
 
 /** longest JSON of a task result accepted from an agent */
@@ -29,6 +29,22 @@ export interface ParsedTaskReport {
 /** Which pending question an answer belongs to: `<question>/<taskId>/<round or attempt>`. */
 export function answerKey(question: "cfp" | "award" | "run", taskId: string, n: number): string {
   return `${question}/${taskId}/${n}`;
+}
+
+/** The question an answer names and the value it settles it with. */
+export function answerOf(
+  req: { kind: "bid"; body: ParsedBid } | { kind: "award-reply"; body: AgentAwardReplyPayload } | { kind: "task"; body: ParsedTaskReport },
+): { key: string; value: BidOffer | TaskAwardReply | TaskOutcome | undefined } {
+  switch (req.kind) {
+    case "bid":
+      return { key: answerKey("cfp", req.body.taskId, req.body.round), value: req.body.offer };
+    case "award-reply": {
+      const { taskId, attempt, ...reply } = req.body;
+      return { key: answerKey("award", taskId, attempt), value: reply };
+    }
+    case "task":
+      return { key: answerKey("run", req.body.taskId, req.body.attempt), value: req.body.outcome };
+  }
 }
 
 /** Field readers over one message; `bad(why)` builds the error to throw. */

@@ -28,7 +28,7 @@ import { disconnectClient, watchAgent } from "../external/agent-bus.js";
 import { PendingAsks } from "../external/pending-asks.js";
 import { AgentProtocolError, isErrorCode, parseAgentRequest, type AgentRequest } from "../external/protocol.js";
 import { MAX_REQUESTS_IN_FLIGHT, RequestForwarder } from "../external/request-forwarder.js";
-import { answerKey } from "../external/task-protocol.js";
+import { answerKey, answerOf } from "../external/task-protocol.js";
 import type { AgentExit, AgentHost, AgentUsage, HostFactory, HostOptions } from "./agent-host.js";
 
 /** readings per `in/readings` message */
@@ -302,24 +302,7 @@ export class ExternalHost implements AgentHost {
   }
 
   #answer(req: Extract<AgentRequest, { kind: "bid" | "award-reply" | "task" }>): void {
-    let key: string;
-    let value: unknown;
-    switch (req.kind) {
-      case "bid":
-        key = answerKey("cfp", req.body.taskId, req.body.round);
-        value = req.body.offer;
-        break;
-      case "award-reply": {
-        const { taskId, attempt, ...reply } = req.body;
-        key = answerKey("award", taskId, attempt);
-        value = reply;
-        break;
-      }
-      case "task":
-        key = answerKey("run", req.body.taskId, req.body.attempt);
-        value = req.body.outcome;
-        break;
-    }
+    const { key, value } = answerOf(req);
     if (this.#asks.answer(key, value)) return;
     this.#ignoredAnswers++;
     this.#log.info({ kind: req.kind, answer: key }, "answer ignored: no open question names it (late, stale attempt or unknown task)");
