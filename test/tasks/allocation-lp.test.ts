@@ -93,6 +93,24 @@ describe("allocation integer program (HiGHS)", () => {
     expect(relaxed).toContain("= 1");
   });
 
+  it("stops at the time limit with the best feasible allocation found, or a coded error when there is none", async () => {
+    const instance = generateInstance({ family: "tight", agents: 12, tasks: 60, seed: 11 });
+    const { bound } = await solveRelaxationBound(instance);
+    const outcome = await solveAllocation(instance, { timeLimitMs: 50 }).then(
+      (solution) => ({ solution }),
+      (error: unknown) => ({ error }),
+    );
+    if ("solution" in outcome) {
+      expect(["time-limit", "optimal"]).toContain(outcome.solution.status);
+      expect(assignmentValue(instance, outcome.solution.assignment)).toEqual({ value: outcome.solution.objective, feasible: true });
+      expect(outcome.solution.objective).toBeLessThanOrEqual(bound + 1e-6);
+    } else {
+      expect(outcome.error).toBeInstanceOf(LosError);
+      expect((outcome.error as LosError).code).toBe("LOS_E_ALLOCATION_SOLVER");
+      expect((outcome.error as LosError).message).toContain("Time limit reached");
+    }
+  });
+
   it("allocates nothing when no agent can do anything", async () => {
     const none: AllocationInstance = { ...TRAP, value: [[null, null], [null, null]] };
     expect(await solveAllocation(none, { withBound: true })).toMatchObject({ objective: 0, assignment: [-1, -1], allocated: 0, bound: 0 });
