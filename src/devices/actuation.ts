@@ -16,7 +16,7 @@ import { checkReplay, IDEMPOTENCY_KEY_MAX, type AcceptedWrite } from "./idempote
 
 export type ActuationResult =
   /** replayed: an accepted write with the same idempotency key was found; the driver was not touched */
-  | { ok: true; auditId: number; point: string; value: Value; replayed?: true }
+  | { ok: true; auditId: number; point: string; value: Value; replayed?: true; superseded?: { auditId: number; value: Value } }
   | { ok: false; auditId: number; point: string; code: ErrorCode; message: string };
 
 export type { AuditEntry };
@@ -33,6 +33,8 @@ export interface ActuationDeps {
     record(entry: AuditEntry): { id: number };
     /** the accepted write made with this idempotency key (AuditRepo.acceptedByKey) */
     acceptedByKey?(key: string): AcceptedWrite | undefined;
+    /** the newest accepted write to the point after an audit id (AuditRepo.latestAcceptedAfter) */
+    latestAcceptedAfter?(point: string, afterId: number): AcceptedWrite | undefined;
   };
   /** is this actor allowed to write this point? */
   canWrite(actor: Actor, pointId: string): boolean;
@@ -105,9 +107,13 @@ export class ActuationService {
       return refuse("LOS_E_WRITE_NOT_PERMITTED", `${req.actor.kind} "${req.actor.id}" may not write ${req.point}`);
     }
     if (req.idempotencyKey !== undefined) {
-      const replay = checkReplay(this.#deps.audit.acceptedByKey?.bind(this.#deps.audit), req.idempotencyKey, req.point);
+      const audit = this.#deps.audit;
+      const replay = checkReplay(audit.acceptedByKey?.bind(audit), req.idempotencyKey, req.point, audit.latestAcceptedAfter?.bind(audit));
       if (replay.kind === "invalid") return refuse("LOS_E_REQUEST_INVALID", replay.message);
-      if (replay.kind === "replay") return { ok: true, auditId: replay.auditId, point: replay.point, value: replay.value, replayed: true };
+      if (replay.kind === "replay") {
+        const done = { ok: true as const, auditId: replay.auditId, point: replay.point, value: replay.value, replayed: true as const };
+        return replay.superseded ? { ...done, superseded: { auditId: replay.superseded.id, value: replay.superseded.value } } : done;
+      }
     }
     if (!req.safety && this.#deps.checkLease) {
       const lease = this.#deps.checkLease(req.actor, req.point);

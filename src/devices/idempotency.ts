@@ -4,6 +4,10 @@
  * that key is already in the audit, the retried write is answered with it and the driver is not
  * touched, so a task that runs again after its agent died never actuates twice. Refused and failed
  * attempts are not found here: they do not consume the key.
+ *
+ * A replay also says whether a later accepted write changed the point since (the dead-man's safe
+ * value when the first winner died, an operator): `superseded`. The earlier effect is then undone,
+ * and the task decides whether to write again (its next write of the point has a new key).
  */
 import type { Value } from "../core/types.js";
 
@@ -17,11 +21,16 @@ export interface AcceptedWrite {
 
 export type ReplayCheck =
   | { kind: "new" }
-  | { kind: "replay"; auditId: number; point: string; value: Value }
+  | { kind: "replay"; auditId: number; point: string; value: Value; superseded?: AcceptedWrite }
   | { kind: "invalid"; message: string };
 
 /** Is this keyed write new, a replay of an accepted one, or a misuse of the key? */
-export function checkReplay(find: ((key: string) => AcceptedWrite | undefined) | undefined, key: unknown, point: string): ReplayCheck {
+export function checkReplay(
+  find: ((key: string) => AcceptedWrite | undefined) | undefined,
+  key: unknown,
+  point: string,
+  laterWrite?: (point: string, afterId: number) => AcceptedWrite | undefined,
+): ReplayCheck {
   if (typeof key !== "string" || key === "" || key.length > IDEMPOTENCY_KEY_MAX) {
     return { kind: "invalid", message: `idempotencyKey must be a string of 1 to ${IDEMPOTENCY_KEY_MAX} characters` };
   }
@@ -31,5 +40,6 @@ export function checkReplay(find: ((key: string) => AcceptedWrite | undefined) |
   if (earlier.point !== point) {
     return { kind: "invalid", message: `idempotencyKey "${key}" was used for ${earlier.point} (audit #${earlier.id}), not ${point}` };
   }
-  return { kind: "replay", auditId: earlier.id, point, value: earlier.value };
+  const later = laterWrite?.(point, earlier.id);
+  return later ? { kind: "replay", auditId: earlier.id, point, value: earlier.value, superseded: later } : { kind: "replay", auditId: earlier.id, point, value: earlier.value };
 }

@@ -65,6 +65,7 @@ export class AuditRepo {
   #insert: Statement | undefined;
   #count: Statement | undefined;
   #byKey: Statement | undefined;
+  #after: Statement | undefined;
   #lists = new Map<string, Statement>();
 
   constructor(db: Db) {
@@ -117,6 +118,13 @@ export class AuditRepo {
   acceptedByKey(key: string): AuditRecord | undefined {
     this.#byKey ??= this.#db.prepare("SELECT * FROM audit WHERE idem_key = ? AND outcome = 'accepted'");
     const row = this.#byKey.get(key) as AuditRow | undefined;
+    return row && fromRow(row);
+  }
+
+  /** The newest accepted write to `point` after audit row `afterId` (what undid a keyed write). */
+  latestAcceptedAfter(point: string, afterId: number): AuditRecord | undefined {
+    this.#after ??= this.#db.prepare("SELECT * FROM audit WHERE point = ? AND id > ? AND outcome = 'accepted' ORDER BY id DESC LIMIT 1");
+    const row = this.#after.get(point, afterId) as AuditRow | undefined;
     return row && fromRow(row);
   }
 

@@ -162,6 +162,23 @@ describe("actuation path with leases and idempotency keys", () => {
       expect(devices.writes).toEqual(["gh1/vent=40", "gh1/vent=45"]);
     });
 
+    it("a replay says when a later write undid the keyed one (the dead-man's safe value), and the next write of the point actuates", async () => {
+      const key = "task:t5:gh1/vent:1";
+      const first = await service.actuate({ actor: agent("a"), point: "gh1/vent", value: 40, reason: "attempt 1", idempotencyKey: key });
+      const [safe] = await service.driveToSafe([{ deviceId: "gh1", point: POINTS[0]! }], "agent a died");
+      expect(safe).toMatchObject({ ok: true, value: 0 });
+      const again = await service.actuate({ actor: agent("b"), point: "gh1/vent", value: 40, reason: "attempt 2", idempotencyKey: key });
+      expect(again).toEqual({ ok: true, auditId: first.auditId, point: "gh1/vent", value: 40, replayed: true, superseded: { auditId: safe!.auditId, value: 0 } });
+      // the task restores the point with its next write, which has the next key
+      const restore = await service.actuate({ actor: agent("b"), point: "gh1/vent", value: 40, reason: "restore", idempotencyKey: "task:t5:gh1/vent:2" });
+      expect(restore).toMatchObject({ ok: true });
+      expect(restore.ok && restore.replayed).toBeFalsy();
+      expect(devices.writes).toEqual(["gh1/vent=40", "gh1/vent=0", "gh1/vent=40"]);
+      // a third attempt replays both writes; the second is still in force
+      const third = await service.actuate({ actor: agent("c"), point: "gh1/vent", value: 40, reason: "attempt 3", idempotencyKey: "task:t5:gh1/vent:2" });
+      expect(third).toEqual({ ok: true, auditId: restore.auditId, point: "gh1/vent", value: 40, replayed: true });
+    });
+
     it("a refused attempt does not consume the key", async () => {
       const key = "task:t2:gh1/vent:1";
       await coord.handle("a", { op: "lease.acquire", point: "gh1/vent", ttlMs: 1000 });

@@ -28,7 +28,8 @@ export class RequestForwarder {
       if (!r.ok) return { ok: false, error: { code: r.code, message: r.message, details: { auditId: r.auditId, point: r.point } }, correlationId: cid };
       // a write replayed for its idempotency key says so: the driver was not touched again
       const replayed = "replayed" in r && r.replayed === true;
-      return okEnvelope({ auditId: r.auditId, point: r.point, value: r.value, ...(replayed ? { replayed: true } : {}) }, cid);
+      const superseded = "superseded" in r ? r.superseded : undefined;
+      return okEnvelope({ auditId: r.auditId, point: r.point, value: r.value, ...(replayed ? { replayed: true } : {}), ...(superseded ? { superseded } : {}) }, cid);
     } catch (err) {
       return errorEnvelope(err, cid);
     } finally {
