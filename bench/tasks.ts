@@ -119,15 +119,15 @@ export async function benchRound(bidders: number, rounds: number): Promise<Round
 }
 
 /** Many tasks at once to 100 bidders: allocated and done per second. */
-export async function benchRate(bidders: number, tasks: number): Promise<RateRun> {
-  const { gateway, close } = await startGateway({ tasks: { auction: { bidWindowMs: 2000, confirmMs: 1000 } } });
+export async function benchRate(bidders: number, tasks: number, concurrency = resolveTaskDefaults().concurrency): Promise<RateRun> {
+  const { gateway, close } = await startGateway({ tasks: { concurrency, auction: { bidWindowMs: 2000, confirmMs: 1000 } } });
   try {
     await addBidders(gateway, bidders);
     const started = performance.now();
     const ids = Array.from({ length: tasks }, () => gateway.tasks.create({ type: JOB }, "code").id);
     const ends = await Promise.all(ids.map((id) => gateway.tasks.waitFor(id)));
     const seconds = (performance.now() - started) / 1000;
-    return { bidders, tasks, concurrency: resolveTaskDefaults().concurrency, seconds: round(seconds, 2), perSec: round(tasks / seconds, 1), failed: ends.filter((t) => t.state !== "done").length };
+    return { bidders, tasks, concurrency, seconds: round(seconds, 2), perSec: round(tasks / seconds, 1), failed: ends.filter((t) => t.state !== "done").length };
   } finally {
     await close();
   }
