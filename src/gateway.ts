@@ -156,6 +156,9 @@ export async function buildGateway(config: LoadedConfig, options: GatewayOptions
     for (const d of config.devices) for (const p of d.profile.points) pointDefs.set(`${d.id}/${p.name}`, { deviceId: d.id, point: p });
     const actuationRef: { current?: ActuationService } = {};
     const taskRef: { current?: TaskManager } = {};
+    // a lease that ran out while the gateway was down expires at once: its safe value waits for the drivers
+    let markDevicesStarted!: () => void;
+    const devicesStarted = new Promise<void>((resolve) => (markDevicesStarted = resolve));
     const coordination = createCoordination({
       store: { leases: store.leases, facts: store.facts },
       bus,
@@ -166,6 +169,7 @@ export async function buildGateway(config: LoadedConfig, options: GatewayOptions
       canWrite: (actor, point) => permissions.canWrite(actor, point),
       agentTenant: (id) => agentTenants.get(id),
       driveToSafe: async (point, reason) => {
+        await devicesStarted;
         const def = pointDefs.get(point);
         if (def && actuationRef.current) await actuationRef.current.driveToSafe([def], reason);
       },
@@ -265,6 +269,7 @@ export async function buildGateway(config: LoadedConfig, options: GatewayOptions
     cleanups.push(() => status("offline").catch(() => {}));
 
     await devices.start();
+    markDevicesStarted();
     await supervisor.start();
     tasks.start();
     logger.info({ site: scope.site, gateway: scope.gateway, devices: config.devices.length, agents: supervisor.stats().length, listeners: broker.listeners() }, "gateway started");

@@ -71,4 +71,27 @@ describe("tasks across a gateway restart", () => {
     expect(writes).toHaveLength(1);
     expect(await gw.tasks.waitFor(pending.id)).toMatchObject({ state: "done", winner: "keeper", result: 7 });
   });
+  it("an actuator lease that ran out while the gateway was down drives its point to the safe value once the drivers run", async () => {
+    sim = await startGreenhouse();
+    dataDir = await tempDir();
+    const config = () => loadConfigValue({ ...gatewayConfigObject({ simPort: sim!.port!, dataDir }), safeOnShutdown: false }, dataDir);
+    gw = await buildGateway(config(), { scrypt: TEST_SCRYPT });
+    const holder = new Agent("holder", { tenant: "growers", register: false, capabilities: { read: ["gh1/*"], write: ["gh1/vent"] } });
+    gw.addAgent(holder);
+    await waitFor(() => holder.context, { what: "holder running" });
+    const lease = await holder.context!.lease("gh1/vent", 300);
+    expect(lease).toMatchObject({ ok: true });
+    expect(await holder.context!.actuate("gh1/vent", true, "open under a lease")).toMatchObject({ ok: true });
+    await waitFor(() => sim!.bank(1).getBit("coil", 2), { what: "vent open" });
+    await gw.close(); // safeOnShutdown false: the vent stays open, the lease stays stored
+    gw = undefined;
+    expect(sim.bank(1).getBit("coil", 2)).toBe(true);
+    const until = lease.ok && lease.lease ? lease.lease.until : 0;
+    await waitFor(() => Date.now() > until, { what: "the lease's end to pass while the gateway is down" });
+
+    gw = await buildGateway(config(), { scrypt: TEST_SCRYPT });
+    await waitFor(() => !sim!.bank(1).getBit("coil", 2), { what: "vent driven to its safe value" });
+    const safe = gw.store.audit.list({ point: "gh1/vent" }).find((r) => r.reason.includes("expired"));
+    expect(safe).toMatchObject({ outcome: "accepted", value: false });
+  });
 });
