@@ -11,7 +11,7 @@
  *   quality:   the contract net's allocation vs the integer optimum (HiGHS) on generated instances,
  *              per family: mean and min ratio, and the ratio to the LP bound on larger instances
  *              (bench/tasks-quality.ts).
- * Run alone: npx tsx bench/tasks.ts [--quick] (prints the table, writes bench/results/tasks-*.json).
+ * Run alone: npx tsx bench/tasks.ts [--quick] (prints one line per figure, writes bench/results/tasks-*.json).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
