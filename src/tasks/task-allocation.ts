@@ -169,6 +169,8 @@ async function negotiate(m: TaskManager, task: TaskRecord, signal: AbortSignal):
   const held = (task.parts ?? []).filter((p) => p.state !== "failed");
   const target = (task.params.amount as number) - held.reduce((s, p) => s + p.quantity, 0);
   const events: NewTaskEvent[] = [];
+  // refused and silent awards used attempt numbers too: the next award must come after all of them
+  let lastAttempt = task.attempt;
   const leaseMs = awardLeaseMs(m, task, participants);
   const req: NegotiationRequest = {
     task: { ...announced, leaseMs },
@@ -177,7 +179,10 @@ async function negotiate(m: TaskManager, task: TaskRecord, signal: AbortSignal):
     round,
     attempt: task.attempt + 1,
     quantity: target,
-    onEvent: (e) => events.push(eventOf(m, e)),
+    onEvent: (e) => {
+      if (e.kind === "awarding") lastAttempt = Math.max(lastAttempt, e.attempt);
+      events.push(eventOf(m, e));
+    },
     signal,
   };
   const out = await engine.negotiate(req);
@@ -187,10 +192,11 @@ async function negotiate(m: TaskManager, task: TaskRecord, signal: AbortSignal):
     return m.fail(task.id, new LosError("LOS_E_TASK_NO_BIDS", out.shortfall?.message ?? "no agent took a part"), "negotiation found nobody");
   }
   const parts: TaskPart[] = [...(task.parts ?? []).filter((p) => p.state === "done" || p.state === "running"), ...out.parts.map((p) => ({ ...p, state: "awarded" as const }))];
-  const attempt = Math.max(task.attempt, ...out.parts.map((p) => p.attempt));
+  const attempt = Math.max(lastAttempt, ...out.parts.map((p) => p.attempt));
   const awarded = m.apply(task.id, {
     to: "awarded",
-    patch: { parts, attempt },
+    // the negotiator numbers its own rounds from `round`
+    patch: { parts, attempt, round: round + Math.max(out.rounds, 1) - 1 },
     events: [
       ...events,
       {

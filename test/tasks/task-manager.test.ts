@@ -125,6 +125,25 @@ describe("task manager (scripted agents, manual clock)", () => {
     expect(t.result).toMatchObject({ results: { l2: 2, l3: 3 } });
   });
 
+  it("negotiation: an award refused in the negotiation used an attempt number; the task's attempt comes after it", async () => {
+    h = startManager();
+    const offer = (id: string, kw: number, price: number, accept = true) => ({
+      id,
+      skills: ["shed"],
+      bid: (c: { quantity?: number }) => ({ answer: { value: price, quantity: Math.min(kw, c.quantity ?? kw) } }),
+      award: () => ({ answer: { accept } }),
+      run: (r: { quantity?: number }) => ({ answer: { ok: true, result: r.quantity } }),
+    });
+    // the taker's part is awarded first (cheapest); the dearer part's agent refuses after it
+    const taker = h.dir.add({ ...offer("taker", 5, 1), bid: (c: { quantity?: number; round: number }) => ({ answer: c.round === 1 ? { value: 1, quantity: 5 } : undefined }) });
+    const refuser = h.dir.add(offer("dear-and-refuses", 5, 2, false));
+    const t = await finished(h.manager.create({ type: "shed", allocation: "negotiation", params: { amount: 10 }, auction: { objective: "min" } }, "code").id);
+    expect(t.parts?.map((p) => p.agent)).toEqual(["taker"]);
+    const used = [...taker.awards, ...refuser.awards].map((a) => a.attempt);
+    expect(new Set(used).size).toBe(used.length);
+    expect(t.attempt).toBe(Math.max(...used));
+  });
+
   it("priority: tasks created together are announced highest priority first, oldest first within one priority", async () => {
     h = startManager({ config: { concurrency: 1, auction: { bidWindowMs: 100, confirmMs: 100 } } });
     const order: string[] = [];
