@@ -22,6 +22,6 @@ export function exitCodeFor(code: ErrorCode): number {
   if (/^LOS_E_(CONFIG|PROFILE|SECRET|AGENT_CONFIG)/.test(code)) return EXIT.CONFIG;
   if (code.startsWith("LOS_E_STORE")) return EXIT.STORE;
   if (code === "LOS_E_BUS_LISTEN" || code === "LOS_E_SIM_START" || code.startsWith("LOS_E_DEVICE")) return EXIT.UNAVAILABLE;
-  if (code.startsWith("LOS_E_DISCOVERY")) return EXIT.UNAVAILABLE;
+  if (code.startsWith("LOS_E_DISCOVERY") || code === "LOS_E_GATEWAY_UNREACHABLE") return EXIT.UNAVAILABLE;
   return EXIT.FAILURE;
 }

@@ -3,6 +3,7 @@
  * and cancel talk to it over MQTT as the admin whose password it wrote to the data dir.
  */
 import { writeFileSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -74,6 +75,16 @@ describe("llmagentos tasks", { timeout: 60_000 }, () => {
     expect(badState.code).toBe(2);
     expect(badPriority.code).toBe(1);
     expect(badPriority.stderr).toContain("LOS_E_TASK_INVALID");
+  });
+
+  it("no gateway listening at --url exits 5 with LOS_E_GATEWAY_UNREACHABLE", async () => {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const port = (server.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    const down = await runCli(["tasks", "create", "-c", configFile, "--url", `mqtt://127.0.0.1:${port}`, "--type", "note"]);
+    expect(down.code).toBe(5);
+    expect(down.stderr).toContain("LOS_E_GATEWAY_UNREACHABLE");
   });
 
   it("--help describes every subcommand", async () => {

@@ -7,6 +7,7 @@
 import type { Command } from "commander";
 import { LosError } from "../../core/errors.js";
 import { TASK_STATES, type TaskRecord, type TaskState } from "../../core/task-types.js";
+import { EXIT } from "../exit-codes.js";
 import { addDataOptions, type DataOptions } from "../data-options.js";
 import { formatTime, printJson, printTable } from "../output.js";
 import { parseDuration } from "../time-arg.js";
@@ -123,7 +124,7 @@ export function tasksCommand(program: Command): void {
     });
     if (opts.json) printJson(final);
     else printTable(["id", "type", "state", "prio", "allocation", "agent", "attempt", "tenant", "error", "updated"], [row(final)]);
-    if (opts.wait && final.state !== "done") process.exitCode = 1;
+    if (opts.wait && final.state !== "done") process.exitCode = EXIT.FAILURE;
   });
 
   addRemoteOptions(tasks.command("cancel <id>").description("cancel a task on the running gateway (over MQTT)").option("--reason <text>", "why", "cancelled from the command line").option("--json", "print JSON")).action(
