@@ -34,7 +34,7 @@ export type { RegisterModelOptions, RegisterPointSpec } from "./models/register-
 export { ProfileModel, profileRanges } from "./models/profile-model.js";
 export type { ProfileModelOptions } from "./models/profile-model.js";
 export type { PointRange } from "./models/profile-model-ranges.js";
-export { Prng } from "./prng.js";
+export { Prng } from "../src/core/prng.js";
 
 export { startControlServer } from "./control/control-server.js";
 export type { ControlServer, ControlServerOptions } from "./control/control-server.js";

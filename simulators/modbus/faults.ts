@@ -17,7 +17,7 @@
  * The newest matching rule wins. A rule with `count` expires after that many requests.
  */
 import { FaultRules, type FaultRuleHandle, type FaultRuleState } from "../fault-rules.js";
-import { Prng } from "../prng.js";
+import { Prng } from "../../src/core/prng.js";
 
 export type FaultMode = "none" | "no-answer" | "exception" | "drop" | "garbage" | "bad-crc" | "truncated" | "slow";
 

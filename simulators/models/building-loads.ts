@@ -12,7 +12,7 @@
  */
 import { ExceptionCode } from "../modbus/pdu.js";
 import { RegisterBank } from "../modbus/register-bank.js";
-import { Prng } from "../prng.js";
+import { Prng } from "../../src/core/prng.js";
 import { BUILDING_LOADS_DEFAULTS as D, BUILDING_LOADS_INPUT_COUNT, BUILDING_LOADS_MAP as MAP, BUILDING_LOADS_PHYSICS as P } from "./building-loads-map.js";
 import type { SimModel } from "./model.js";
 

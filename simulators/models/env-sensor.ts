@@ -3,7 +3,7 @@
  * weather (daily cycle plus slow noise), and barometric pressure as a slow mean-reverting walk.
  * Shared by the command, binary-frame and CSV/JSON sensors and the weather station.
  */
-import { Prng } from "../prng.js";
+import { Prng } from "../../src/core/prng.js";
 import { Weather } from "./weather.js";
 
 export interface EnvSensorOptions {

@@ -3,7 +3,7 @@
  * (seeded), altitude with a little noise, satellites in view coming and going, HDOP following the
  * satellite count. The fix can be forced away (`setFix(0)`) to show a receiver losing the sky.
  */
-import { Prng } from "../prng.js";
+import { Prng } from "../../src/core/prng.js";
 
 export type FixQuality = 0 | 1 | 2;
 

@@ -10,7 +10,7 @@ import { LosError } from "../../src/core/errors.js";
 import type { DeviceProfile } from "../../src/config/profile-schema.js";
 import { RegisterBank, type AddressRange, type RegisterKind } from "../modbus/register-bank.js";
 import { wordCount, type NumericType, type WordLayout } from "../modbus/value-codec.js";
-import { Prng } from "../prng.js";
+import { Prng } from "../../src/core/prng.js";
 import type { SimModel } from "./model.js";
 import {
   isNumericRegisterPoint,

@@ -7,7 +7,7 @@
  */
 import { RegisterBank, type AddressRange, type RegisterKind } from "../modbus/register-bank.js";
 import { wordCount, type NumericType, type WordOrder } from "../modbus/value-codec.js";
-import { Prng } from "../prng.js";
+import { Prng } from "../../src/core/prng.js";
 import type { SimModel } from "./model.js";
 
 export interface RegisterPointSpec {

@@ -16,7 +16,7 @@
  * Sensor readings carry a little seeded noise (level +-1 mm, pressure +-0.002 bar, temperature
  * +-0.05 K) so the same seed gives the same readings on every run; `state()` has the true values.
  */
-import { Prng } from "../prng.js";
+import { Prng } from "../../src/core/prng.js";
 
 export interface WaterTankOptions {
   /** Seed of the sensor noise (default 1). */

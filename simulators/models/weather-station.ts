@@ -2,7 +2,7 @@
  * A weather station mast: the air from the shared environment model (temperature, humidity,
  * pressure) plus wind: speed as a mean-reverting gusty process, direction as a slow random walk.
  */
-import { Prng } from "../prng.js";
+import { Prng } from "../../src/core/prng.js";
 import { EnvSensorModel, dewPointC, type EnvSensorOptions } from "./env-sensor.js";
 
 export interface WeatherStationOptions extends EnvSensorOptions {

@@ -5,7 +5,7 @@
  * interpolated, so the weather at a given time depends only on the seed and the start time, not on
  * how the simulation is stepped.
  */
-import { Prng } from "../prng.js";
+import { Prng } from "../../src/core/prng.js";
 
 export interface WeatherOptions {
   seed?: number;

@@ -6,7 +6,7 @@
  */
 import { StatusCodes, makeEUInformation, standardUnits, type EUInformation } from "node-opcua";
 import { LosError } from "../../src/core/errors.js";
-import { Prng } from "../prng.js";
+import { Prng } from "../../src/core/prng.js";
 import { INTEGER_LIMITS, OPCUA_DATA_TYPES, type NodeSpec, type OpcuaDataTypeName, type OpcuaScalar } from "./node-table.js";
 
 export interface OpcuaVariableSpec {

@@ -4,7 +4,7 @@
  * so a subscription sees N data changes per step. The simulator steps it on one timer every
  * `changeEveryMs`.
  */
-import { Prng } from "../prng.js";
+import { Prng } from "../../src/core/prng.js";
 import type { NodeSpec } from "./node-table.js";
 
 const STEP = 0.37;

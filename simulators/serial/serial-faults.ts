@@ -12,7 +12,7 @@
  * they are actions on the simulator handle.
  */
 import { FaultRules, type FaultRuleHandle, type FaultRuleState } from "../fault-rules.js";
-import { Prng } from "../prng.js";
+import { Prng } from "../../src/core/prng.js";
 import type { SerialMessage } from "./serial-message.js";
 
 export type SerialFaultMode = "noise" | "truncate" | "badChecksum";

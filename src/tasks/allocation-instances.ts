@@ -6,7 +6,7 @@
  * Pure data and a seeded generator (the simulators' mulberry32, so a seed gives the same instance
  * everywhere); docs/allocation.md describes the families.
  */
-import { Prng } from "../../simulators/prng.js";
+import { Prng } from "../core/prng.js";
 import { LosError } from "../core/errors.js";
 
 export interface AllocationAgent {

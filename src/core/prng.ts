@@ -1,6 +1,7 @@
 /**
- * A small seeded pseudo-random generator (mulberry32) so simulators are reproducible: the same
- * seed gives the same weather, drift and garbage bytes on every run and every machine.
+ * A small seeded pseudo-random generator (mulberry32) so simulators and generated instances are
+ * reproducible: the same seed gives the same weather, drift, garbage bytes and allocation instances
+ * on every run and every machine.
  */
 export class Prng {
   #state: number;
