@@ -5,6 +5,7 @@
  * tells its owner (the in-process host reports it to the supervisor, the isolated shell to the gateway).
  */
 import { randomUUID } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import type { Clock, TimerHandle } from "../core/clock.js";
 import { LosError, toLosError } from "../core/errors.js";
 import type { LiveValues } from "../core/live-values.js";
@@ -100,6 +101,9 @@ export class AgentRuntime {
   add(agent: Agent): void {
     if (this.#hosted.has(agent.id)) throw new LosError("LOS_E_AGENT_CONFIG", `agent "${agent.id}" is already hosted`);
     const abort = new AbortController();
+    // every question in flight (bids, awards, queued runs) listens on it and removes its listener when
+    // settled; many tasks at once are not a leak, so Node's warning at 11 listeners would be noise
+    setMaxListeners(0, abort.signal);
     // without grantsFor (standalone run(), the shell inside an isolated agent) capabilities alone decide:
     // whoever feeds this runtime has filtered what the agent may see
     const grants = this.#deps.grantsFor?.(agent) ?? compileGrants({ capabilities: agent.capabilities }, NO_OWNERS);

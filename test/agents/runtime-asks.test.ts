@@ -256,3 +256,24 @@ describe("assigned tasks (seed assignTask)", () => {
     expect(h.runtime.statsOf("a1")).toMatchObject({ tasksDone: 1, failures: 1 });
   });
 });
+
+describe("many questions in flight", () => {
+  it("twenty runs queued on one agent answer in order without a listener-leak warning", async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on("warning", onWarning);
+    try {
+      const h = setup();
+      const worker = make("worker").onTask("heat", (r) => r.taskId);
+      h.runtime.add(worker);
+      h.runtime.start();
+      const ids = Array.from({ length: 20 }, (_, i) => `t${i}`);
+      const outcomes = await Promise.all(ids.map((taskId) => h.runtime.ask("worker", { kind: "run", run: run({ taskId }) }, new AbortController().signal)));
+      expect(outcomes).toEqual(ids.map((id) => ({ ok: true, result: id })));
+      await new Promise<void>((resolve) => setImmediate(resolve)); // warnings are emitted on the next tick
+      expect(warnings).not.toContain("MaxListenersExceededWarning");
+    } finally {
+      process.off("warning", onWarning);
+    }
+  });
+});
