@@ -1,4 +1,7 @@
-/** The demo site shows every profile the package ships: a profile added to devices/ must join the demo. */
+/**
+ * The demo site shows every profile the package ships: a profile added to devices/ must join the
+ * demo. The scenario simulators' profiles are shown by `llmagentos scenario run` instead.
+ */
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -23,10 +26,13 @@ const endpoints: DemoEndpoints = {
   jsonPath: "/tmp/demo-json",
 };
 
+const SCENARIO_PROFILES = ["llmagentos/building-loads-sim", "llmagentos/factory-cell-sim"];
+
 function shippedProfiles(): string[] {
   return readdirSync(BUILTIN_PROFILES_DIR, { withFileTypes: true })
     .filter((d) => d.isDirectory())
     .flatMap((vendor) => readdirSync(join(BUILTIN_PROFILES_DIR, vendor.name)).map((f) => `${vendor.name}/${f.replace(/\.ya?ml$/, "")}`))
+    .filter((p) => !SCENARIO_PROFILES.includes(p))
     .sort();
 }
 
