@@ -21,7 +21,8 @@ export interface CoordinationHelpers {
   /** hold an actuator (`<device>/<point>`) for ttlMs, renewed by the agent's heartbeat */
   lease(point: string, ttlMs: number): Promise<CoordinationReply>;
   /** hold an actuator in a future window (gateway clock, ms since the epoch) */
-  reserve(point: string, from: number, until: number): Promise<CoordinationReply>;
+  /** hold `point` from `inMs` from now for `forMs` (the gateway's clock turns them into times) */
+  reserve(point: string, inMs: number, forMs: number): Promise<CoordinationReply>;
   release(point: string): Promise<CoordinationReply>;
   /** tell the others this agent means to write `value` to `point` in `inMs` */
   announceIntent(point: string, value: unknown, inMs: number, reason: string): Promise<CoordinationReply>;

@@ -32,7 +32,7 @@ export function coordinationHelpers(coordinate: Coordinate): CoordinationHelpers
   const c = safeCoordinate(coordinate);
   return {
     lease: (point, ttlMs) => c({ op: "lease.acquire", point, ttlMs }),
-    reserve: (point, from, until) => c({ op: "lease.reserve", point, from, until }),
+    reserve: (point, inMs, forMs) => c({ op: "lease.reserve", point, inMs, forMs }),
     release: (point) => c({ op: "lease.release", point }),
     announceIntent: (point, value, inMs, reason) => c({ op: "intent", point, value, inMs, reason }),
     facts: {

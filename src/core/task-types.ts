@@ -237,7 +237,8 @@ export interface Fact {
 /** agent → gateway: coordination requests; every host forwards them to AgentCalls.coordinate. */
 export type CoordinationRequest =
   | { op: "lease.acquire"; point: string; ttlMs: number }
-  | { op: "lease.reserve"; point: string; from: number; until: number }
+  /** hold the point from `inMs` from now for `forMs` (durations: the agent's clock may be off) */
+  | { op: "lease.reserve"; point: string; inMs: number; forMs: number }
   | { op: "lease.release"; point: string }
   | { op: "intent"; point: string; value: unknown; inMs: number; reason: string }
   | { op: "fact.put"; key: string; value: unknown; scope: FactScope; ttlMs?: number }

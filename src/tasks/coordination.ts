@@ -120,7 +120,9 @@ export function createCoordination(deps: CoordinationDeps): Coordination {
       case "lease.reserve": {
         const point = checkPoint(agentId, req.point);
         if (typeof point !== "string") return point;
-        return leaseReply(leases.reserve(pointResource(point), agentId, req.from, req.until));
+        // durations from the agent, times from the gateway's clock: an agent's clock may be seconds off
+        const from = clock.now() + req.inMs;
+        return leaseReply(leases.reserve(pointResource(point), agentId, from, from + req.forMs));
       }
       case "lease.release": {
         if (typeof req.point !== "string") return fail("LOS_E_LEASE_INVALID", "point must be <device>/<point>");

@@ -193,7 +193,7 @@ describe("coordination helpers", () => {
     await ctx.createTask({ type: "shed-load", params: { kw: 2 } });
     expect(h.coordinated.map((c) => c.request)).toEqual([
       { op: "lease.acquire", point: "gh1/heater", ttlMs: 2000 },
-      { op: "lease.reserve", point: "gh1/heater", from: 10, until: 20 },
+      { op: "lease.reserve", point: "gh1/heater", inMs: 10, forMs: 20 },
       { op: "lease.release", point: "gh1/heater" },
       { op: "intent", point: "gh1/heater", value: true, inMs: 500, reason: "frost" },
       { op: "fact.put", key: "load", value: 3.5, scope: "tenant", ttlMs: 1000 },

@@ -144,7 +144,7 @@ describe("createCoordination", () => {
     it("a reservation is published when it starts", async () => {
       const live = await sub([`${BASE}/leases/#`]);
       const from = clock.now() + 1000;
-      expect(await coord.handle("a1", { op: "lease.reserve", point: "gh1/vent", from, until: from + 500 })).toMatchObject({ ok: true, lease: { kind: "reservation" } });
+      expect(await coord.handle("a1", { op: "lease.reserve", point: "gh1/vent", inMs: 1000, forMs: 500 })).toMatchObject({ ok: true, lease: { kind: "reservation", from, until: from + 500 } });
       await until(() => live.length === 1, "grant");
       expect(live[0]!.payload).toBe(""); // nothing in force yet
       clock.advance(1000);
@@ -160,7 +160,8 @@ describe("createCoordination", () => {
       expect(await coord.handle("a1", { op: "lease.acquire", point: "gh2/vent", ttlMs: 1000 })).toMatchObject({ ok: false, code: "LOS_E_WRITE_NOT_PERMITTED" });
       expect(await coord.handle("a1", { op: "lease.acquire", point: "vent", ttlMs: 1000 })).toMatchObject({ ok: false, code: "LOS_E_LEASE_INVALID" });
       expect(await coord.handle("a1", { op: "lease.acquire", point: "gh1/vent", ttlMs: 50 })).toMatchObject({ ok: false, code: "LOS_E_LEASE_INVALID" });
-      expect(await coord.handle("a1", { op: "lease.reserve", point: "gh1/vent", from: clock.now() - 10, until: clock.now() + 10 })).toMatchObject({ ok: false, code: "LOS_E_LEASE_INVALID" });
+      expect(await coord.handle("a1", { op: "lease.reserve", point: "gh1/vent", inMs: -10, forMs: 20 })).toMatchObject({ ok: false, code: "LOS_E_LEASE_INVALID" });
+      expect(await coord.handle("a1", { op: "lease.reserve", point: "gh1/vent", inMs: 10, forMs: 0 })).toMatchObject({ ok: false, code: "LOS_E_LEASE_INVALID" });
     });
   });
 
@@ -181,8 +182,7 @@ describe("createCoordination", () => {
 
       await coord.handle("a1", { op: "lease.acquire", point: "gh1/fan", ttlMs: 1000 });
       expect(await coord.handle("a2", { op: "intent", point: "gh1/fan", value: 1, inMs: 100, reason: "x" })).toMatchObject({ ok: false, code: "LOS_E_LEASE_CONFLICT", holder: "a1" });
-      const from = clock.now() + 5000;
-      await coord.handle("b1", { op: "lease.reserve", point: "gh1/pump", from, until: from + 1000 });
+      await coord.handle("b1", { op: "lease.reserve", point: "gh1/pump", inMs: 5000, forMs: 1000 });
       expect(await coord.handle("a2", { op: "intent", point: "gh1/pump", value: 1, inMs: 4000, reason: "before the window" })).toEqual({ ok: true });
       expect(await coord.handle("a2", { op: "intent", point: "gh1/pump", value: 1, inMs: 5000, reason: "in the window" })).toMatchObject({ ok: false, code: "LOS_E_LEASE_CONFLICT", holder: "b1" });
       expect(await coord.handle("a2", { op: "intent", point: "gh1/pump", value: 1, inMs: -1, reason: "x" })).toMatchObject({ ok: false, code: "LOS_E_REQUEST_INVALID" });

@@ -166,7 +166,7 @@ function coordinationRequest(r: Fields): CoordinationRequest {
     case "lease.acquire":
       return { op, point: r.str("point"), ttlMs: r.num("ttlMs", 1) };
     case "lease.reserve":
-      return { op, point: r.str("point"), from: r.num("from", 0), until: r.num("until", 0) };
+      return { op, point: r.str("point"), inMs: r.num("inMs", 0), forMs: r.num("forMs", 1) };
     case "lease.release":
       return { op, point: r.str("point") };
     case "intent":

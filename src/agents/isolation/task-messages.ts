@@ -44,7 +44,7 @@ export function parseCoordination(raw: unknown): CoordinationRequest {
     case "lease.acquire":
       return { op: r.op, point: str(r.point, "point"), ttlMs: num(r.ttlMs, "ttlMs") };
     case "lease.reserve":
-      return { op: r.op, point: str(r.point, "point"), from: num(r.from, "from"), until: num(r.until, "until") };
+      return { op: r.op, point: str(r.point, "point"), inMs: num(r.inMs, "inMs"), forMs: num(r.forMs, "forMs") };
     case "lease.release":
       return { op: r.op, point: str(r.point, "point") };
     case "intent":

@@ -24,7 +24,7 @@ describe("task messages from isolated agents", () => {
     expect(parseFromAgent({ t: "answer", id: 2, error: { code: "LOS_E_AGENT_UNKNOWN", message: "m" } })).toMatchObject({ error: { code: "LOS_E_AGENT_UNKNOWN" } });
     const requests = [
       { op: "lease.acquire", point: "d/p", ttlMs: 1000 },
-      { op: "lease.reserve", point: "d/p", from: 1, until: 2 },
+      { op: "lease.reserve", point: "d/p", inMs: 1, forMs: 2 },
       { op: "lease.release", point: "d/p" },
       { op: "intent", point: "d/p", value: true, inMs: 10, reason: "r" },
       { op: "fact.put", key: "k", value: { a: 1 }, scope: "tenant", ttlMs: 5 },
