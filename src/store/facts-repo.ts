@@ -2,9 +2,9 @@
  * The shared fact space in state.db (synchronous=FULL): a put or delete is committed before the
  * writer hears of it, so facts survive a gateway restart. Values are stored as JSON text.
  */
-import type { Statement } from "better-sqlite3";
 import type { Fact, FactScope } from "../core/task-types.js";
 import type { Db } from "./sqlite.js";
+import { StatementCache } from "./statement-cache.js";
 
 interface Row {
   scope: FactScope;
@@ -18,18 +18,19 @@ interface Row {
 
 export class FactsRepo {
   #db: Db;
-  #stmts = new Map<string, Statement>();
+  readonly #sql: StatementCache;
 
   constructor(db: Db) {
     this.#db = db;
+    this.#sql = new StatementCache(db);
   }
 
   all(): Fact[] {
-    return (this.#stmt("SELECT * FROM facts ORDER BY scope, owner, key").all() as Row[]).map(fromRow);
+    return (this.#sql.get("SELECT * FROM facts ORDER BY scope, owner, key").all() as Row[]).map(fromRow);
   }
 
   upsert(f: Fact): void {
-    this.#stmt(
+    this.#sql.get(
       `INSERT INTO facts (scope, owner, key, value, ts, expires_at, by) VALUES (@scope, @owner, @key, @value, @ts, @expiresAt, @by)
        ON CONFLICT (scope, owner, key) DO UPDATE SET value = excluded.value, ts = excluded.ts, expires_at = excluded.expires_at, by = excluded.by`,
     ).run({ scope: f.scope, owner: f.owner, key: f.key, value: JSON.stringify(f.value), ts: f.ts, expiresAt: f.expiresAt ?? null, by: f.by });
@@ -38,20 +39,12 @@ export class FactsRepo {
   /** Delete these facts in one transaction. */
   delete(ids: readonly Pick<Fact, "scope" | "owner" | "key">[]): void {
     if (ids.length === 0) return;
-    const stmt = this.#stmt("DELETE FROM facts WHERE scope = @scope AND owner = @owner AND key = @key");
+    const stmt = this.#sql.get("DELETE FROM facts WHERE scope = @scope AND owner = @owner AND key = @key");
     this.#db.transaction(() => {
       for (const f of ids) stmt.run({ scope: f.scope, owner: f.owner, key: f.key });
     })();
   }
 
-  #stmt(sql: string): Statement {
-    let s = this.#stmts.get(sql);
-    if (s === undefined) {
-      s = this.#db.prepare(sql);
-      this.#stmts.set(sql, s);
-    }
-    return s;
-  }
 }
 
 function fromRow(r: Row): Fact {

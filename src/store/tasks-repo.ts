@@ -4,10 +4,10 @@
  * task is in the last state someone was told about. The filter columns are copies; `data` holds the
  * whole TaskRecord as JSON. See docs/tasks.md.
  */
-import type { Statement } from "better-sqlite3";
 import { LosError } from "../core/errors.js";
 import { FINAL_TASK_STATES, type TaskRecord, type TaskState } from "../core/task-types.js";
 import type { Db } from "./sqlite.js";
+import { StatementCache } from "./statement-cache.js";
 
 /** A task event as stored; TaskEvent of src/tasks/contracts.ts. */
 export interface TaskEventRecord {
@@ -45,26 +45,19 @@ const FINAL_SQL = FINAL_TASK_STATES.map((s) => `'${s}'`).join(", ");
 
 export class TasksRepo {
   #db: Db;
-  #stmts = new Map<string, Statement>();
+  readonly #sql: StatementCache;
 
   constructor(db: Db) {
     this.#db = db;
+    this.#sql = new StatementCache(db);
   }
 
-  #stmt(sql: string): Statement {
-    let s = this.#stmts.get(sql);
-    if (!s) {
-      s = this.#db.prepare(sql);
-      this.#stmts.set(sql, s);
-    }
-    return s;
-  }
 
   /** Store a new task with its first events; LOS_E_TASK_DUPLICATE when the id exists. */
   insert(task: TaskRecord, events: readonly NewTaskEvent[] = []): void {
     try {
       this.#db.transaction(() => {
-        this.#stmt(
+        this.#sql.get(
           `INSERT INTO tasks (id, type, tenant, state, priority, deadline, allocation, created_by, created_at, updated_at, winner, attempt, data)
            VALUES (@id, @type, @tenant, @state, @priority, @deadline, @allocation, @createdBy, @createdAt, @updatedAt, @winner, @attempt, @data)`,
         ).run(columns(task));
@@ -81,7 +74,7 @@ export class TasksRepo {
   /** Write the task's new state and its events in one transaction. */
   update(task: TaskRecord, events: readonly NewTaskEvent[] = []): void {
     this.#db.transaction(() => {
-      const r = this.#stmt(
+      const r = this.#sql.get(
         `UPDATE tasks SET type = @type, tenant = @tenant, state = @state, priority = @priority, deadline = @deadline, allocation = @allocation,
            created_by = @createdBy, created_at = @createdAt, updated_at = @updatedAt, winner = @winner, attempt = @attempt, data = @data WHERE id = @id`,
       ).run(columns(task));
@@ -98,7 +91,7 @@ export class TasksRepo {
   }
 
   get(id: string): TaskRecord | undefined {
-    const row = this.#stmt("SELECT data FROM tasks WHERE id = ?").get(id) as { data: string } | undefined;
+    const row = this.#sql.get("SELECT data FROM tasks WHERE id = ?").get(id) as { data: string } | undefined;
     return row && (JSON.parse(row.data) as TaskRecord);
   }
 
@@ -126,12 +119,12 @@ export class TasksRepo {
 
   /** Tasks not yet finished, highest priority first, oldest first within a priority. */
   unfinished(): TaskRecord[] {
-    const rows = this.#stmt(`SELECT data FROM tasks WHERE state NOT IN (${FINAL_SQL}) ORDER BY priority DESC, created_at, id`).all() as { data: string }[];
+    const rows = this.#sql.get(`SELECT data FROM tasks WHERE state NOT IN (${FINAL_SQL}) ORDER BY priority DESC, created_at, id`).all() as { data: string }[];
     return rows.map((r) => JSON.parse(r.data) as TaskRecord);
   }
 
   events(taskId: string): TaskEventRecord[] {
-    const rows = this.#stmt("SELECT * FROM task_events WHERE task_id = ? ORDER BY id").all(taskId) as EventRow[];
+    const rows = this.#sql.get("SELECT * FROM task_events WHERE task_id = ? ORDER BY id").all(taskId) as EventRow[];
     return rows.map((r) => {
       const e: TaskEventRecord = { id: r.id, taskId: r.task_id, ts: r.ts, event: r.event };
       if (r.agent !== null) e.agent = r.agent;
@@ -145,17 +138,17 @@ export class TasksRepo {
   /** Delete finished tasks last changed before `before`, with their events; returns their ids. */
   prune(before: number): string[] {
     return this.#db.transaction(() => {
-      const ids = (this.#stmt(`SELECT id FROM tasks WHERE state IN (${FINAL_SQL}) AND updated_at < ?`).all(before) as { id: string }[]).map((r) => r.id);
+      const ids = (this.#sql.get(`SELECT id FROM tasks WHERE state IN (${FINAL_SQL}) AND updated_at < ?`).all(before) as { id: string }[]).map((r) => r.id);
       for (const id of ids) {
-        this.#stmt("DELETE FROM task_events WHERE task_id = ?").run(id);
-        this.#stmt("DELETE FROM tasks WHERE id = ?").run(id);
+        this.#sql.get("DELETE FROM task_events WHERE task_id = ?").run(id);
+        this.#sql.get("DELETE FROM tasks WHERE id = ?").run(id);
       }
       return ids;
     })();
   }
 
   #insertEvent(taskId: string, e: NewTaskEvent): void {
-    this.#stmt("INSERT INTO task_events (task_id, ts, event, agent, attempt, code, data) VALUES (?, ?, ?, ?, ?, ?, ?)").run(
+    this.#sql.get("INSERT INTO task_events (task_id, ts, event, agent, attempt, code, data) VALUES (?, ?, ?, ?, ?, ?, ?)").run(
       taskId,
       e.ts,
       e.event,

@@ -4,12 +4,12 @@
  * writer's connection and on a read-only one. Sees committed rows only: rows still in the writer's
  * buffer (at most `flushMs` old) appear after the next flush.
  */
-import type { Statement } from "better-sqlite3";
 import { LosError } from "../core/errors.js";
 import type { Reading } from "../core/types.js";
 import { CHUNK_MAX_SPAN_MS, decodeChunk, type ChunkSample } from "./telemetry-chunk.js";
 import { rowToReading, type SampleRow } from "./telemetry-codec.js";
 import type { Db } from "./sqlite.js";
+import { StatementCache } from "./statement-cache.js";
 
 export interface RangeQuery {
   /** Inclusive lower bound (epoch ms). Default: no bound. */
@@ -68,16 +68,15 @@ function compareHits(a: Hit, b: Hit): number {
 }
 
 export class TelemetryQueries {
-  #db: Db;
-  #stmts = new Map<string, Statement>();
+  readonly #sql: StatementCache;
 
   constructor(db: Db) {
-    this.#db = db;
+    this.#sql = new StatementCache(db);
   }
 
   /** The latest reading of a point, or undefined if it was never written. */
   last(point: string): Reading | undefined {
-    const row = this.#stmt(
+    const row = this.#sql.get(
       `SELECT p.name, p.kind, l.ts, l.num, l.txt, l.quality, l.error
        FROM points p JOIN last_values l ON l.point_id = p.id WHERE p.name = ?`,
     ).get(point) as SampleRow | undefined;
@@ -86,7 +85,7 @@ export class TelemetryQueries {
 
   /** The latest reading of every point whose name starts with `prefix` (all points if omitted), by name. */
   lastAll(prefix = ""): Reading[] {
-    const rows = this.#stmt(
+    const rows = this.#sql.get(
       `SELECT p.name, p.kind, l.ts, l.num, l.txt, l.quality, l.error
        FROM points p JOIN last_values l ON l.point_id = p.id
        WHERE substr(p.name, 1, length(@prefix)) = @prefix ORDER BY p.name`,
@@ -161,7 +160,7 @@ export class TelemetryQueries {
 
   /** Every known point and its value kind, by name. */
   points(prefix = ""): PointSummary[] {
-    const rows = this.#stmt(
+    const rows = this.#sql.get(
       "SELECT name, kind FROM points WHERE substr(name, 1, length(@prefix)) = @prefix ORDER BY name",
     ).all({ prefix }) as { name: string; kind: number }[];
     return rows.map((r) => ({ name: r.name, kind: KIND_NAMES[r.kind] ?? "none" }));
@@ -169,7 +168,7 @@ export class TelemetryQueries {
 
   /** Number of stored samples (reads every chunk row: for tests, tools and the CLI, not hot paths). */
   sampleCount(): number {
-    return (this.#stmt("SELECT coalesce(sum(n), 0) AS n FROM chunks").get() as { n: number }).n;
+    return (this.#sql.get("SELECT coalesce(sum(n), 0) AS n FROM chunks").get() as { n: number }).n;
   }
 
   /**
@@ -178,7 +177,7 @@ export class TelemetryQueries {
    */
   #chunks(pointId: number, since: number, until: number, desc: boolean): IterableIterator<ChunkRow> {
     const order = desc ? "DESC" : "ASC";
-    return this.#stmt(
+    return this.#sql.get(
       `SELECT rowid, ts_first, n, data FROM chunks
        WHERE point_id = ? AND ts_first >= ? AND ts_first < ? AND ts_last >= ?
        ORDER BY ts_first ${order}, rowid ${order}`,
@@ -186,17 +185,9 @@ export class TelemetryQueries {
   }
 
   #pointRow(point: string): { id: number; kind: number } | undefined {
-    return this.#stmt("SELECT id, kind FROM points WHERE name = ?").get(point) as { id: number; kind: number } | undefined;
+    return this.#sql.get("SELECT id, kind FROM points WHERE name = ?").get(point) as { id: number; kind: number } | undefined;
   }
 
-  #stmt(sql: string): Statement {
-    let s = this.#stmts.get(sql);
-    if (s === undefined) {
-      s = this.#db.prepare(sql);
-      this.#stmts.set(sql, s);
-    }
-    return s;
-  }
 }
 
 function bounds(since: number | undefined, until: number | undefined): { since: number; until: number } {
