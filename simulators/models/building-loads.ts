@@ -14,7 +14,7 @@ import { ExceptionCode } from "../modbus/pdu.js";
 import { RegisterBank } from "../modbus/register-bank.js";
 import { Prng } from "../../src/core/prng.js";
 import { BUILDING_LOADS_DEFAULTS as D, BUILDING_LOADS_INPUT_COUNT, BUILDING_LOADS_MAP as MAP, BUILDING_LOADS_PHYSICS as P } from "./building-loads-map.js";
-import type { SimModel } from "./model.js";
+import { inSubsteps, type SimModel } from "./model.js";
 
 export interface BuildingLoadsOptions {
   /** Seed of the base-load wander (default 1). */
@@ -67,7 +67,6 @@ export interface BuildingLoadsState extends LoadPowers, Record<StateKey, number>
   freezer: boolean;
 }
 
-const MAX_SUBSTEP_MS = 1000;
 const F32 = { wordOrder: "big" } as const;
 
 export class BuildingLoadsModel implements SimModel {
@@ -150,12 +149,7 @@ export class BuildingLoadsModel implements SimModel {
   step(dtMs: number): void {
     if (!(dtMs > 0)) return;
     this.#adopt();
-    let left = dtMs;
-    while (left > 0) {
-      const dt = Math.min(MAX_SUBSTEP_MS, left);
-      this.#integrate(dt);
-      left -= dt;
-    }
+    inSubsteps(dtMs, (dt) => this.#integrate(dt));
     this.#publish();
   }
 

@@ -15,7 +15,7 @@
 import { ExceptionCode } from "../modbus/pdu.js";
 import { RegisterBank, type WritableKind } from "../modbus/register-bank.js";
 import { FACTORY_CELL_LAYOUT as L, FACTORY_CELL_MAP as MAP, MACHINE_COUNT, MACHINE_STATES, type MachineState } from "./factory-cell-map.js";
-import type { SimModel } from "./model.js";
+import { inSubsteps, type SimModel } from "./model.js";
 
 export interface FactoryCellOptions {
   /** belt speed, mm/s (default 500) */
@@ -57,7 +57,6 @@ interface Machine {
   scrapped: number;
 }
 
-const MAX_SUBSTEP_MS = 1000;
 const REFUSE = ExceptionCode.SERVER_DEVICE_FAILURE;
 
 export class FactoryCellModel implements SimModel {
@@ -134,14 +133,11 @@ export class FactoryCellModel implements SimModel {
   step(dtMs: number): void {
     if (!(dtMs > 0)) return;
     this.#trips();
-    let left = dtMs;
-    while (left > 0) {
-      const dt = Math.min(MAX_SUBSTEP_MS, left);
-      this.#moveBelt(dt);
-      this.#runMachines(dt);
-      this.#elapsedMs += dt;
-      left -= dt;
-    }
+    inSubsteps(dtMs, (dt) => {
+        this.#moveBelt(dt);
+        this.#runMachines(dt);
+        this.#elapsedMs += dt;
+    });
     this.#publish();
   }
 

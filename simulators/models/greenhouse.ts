@@ -17,7 +17,7 @@
 import { RegisterBank } from "../modbus/register-bank.js";
 import { ExceptionCode } from "../modbus/pdu.js";
 import { GREENHOUSE_DEFAULTS, GREENHOUSE_MAP as MAP } from "./greenhouse-map.js";
-import type { SimModel } from "./model.js";
+import { inSubsteps, type SimModel } from "./model.js";
 import { Weather, type WeatherOptions } from "./weather.js";
 
 export interface GreenhouseOptions {
@@ -68,7 +68,6 @@ export const GREENHOUSE_PHYSICS = {
   transpiration: 0.0015,
 } as const;
 
-const MAX_SUBSTEP_MS = 1000;
 
 export class GreenhouseModel implements SimModel {
   readonly kind = "greenhouse";
@@ -180,12 +179,7 @@ export class GreenhouseModel implements SimModel {
   step(dtMs: number): void {
     if (!(dtMs > 0)) return;
     this.#adopt();
-    let left = dtMs;
-    while (left > 0) {
-      const dt = Math.min(MAX_SUBSTEP_MS, left);
-      this.#integrate(dt);
-      left -= dt;
-    }
+    inSubsteps(dtMs, (dt) => this.#integrate(dt));
     this.#publish();
   }
 

@@ -17,3 +17,15 @@ export interface SimModel {
   /** The model's state as plain JSON (for the control API and logs). */
   snapshot(): Record<string, unknown>;
 }
+
+/** Physics stays stable when a long step (a compressed clock, a test jumping minutes) is cut into these. */
+export const MAX_SUBSTEP_MS = 1000;
+
+/** Advance `dtMs` in substeps of at most MAX_SUBSTEP_MS, calling `integrate` with each. */
+export function inSubsteps(dtMs: number, integrate: (dtMs: number) => void): void {
+  for (let left = dtMs; left > 0; ) {
+    const dt = Math.min(MAX_SUBSTEP_MS, left);
+    integrate(dt);
+    left -= dt;
+  }
+}

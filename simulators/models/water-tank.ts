@@ -17,6 +17,7 @@
  * +-0.05 K) so the same seed gives the same readings on every run; `state()` has the true values.
  */
 import { Prng } from "../../src/core/prng.js";
+import { inSubsteps } from "./model.js";
 
 export interface WaterTankOptions {
   /** Seed of the sensor noise (default 1). */
@@ -84,7 +85,6 @@ export interface WaterTankReadings extends WaterTankState {
 /** Sensor values a test may set; they hold until physics moves them. */
 export type WaterTankOverride = "levelM" | "motorTempC";
 
-const MAX_SUBSTEP_MS = 1000;
 
 export class WaterTankModel {
   readonly kind = "water-tank";
@@ -158,12 +158,7 @@ export class WaterTankModel {
 
   step(dtMs: number): void {
     if (!(dtMs > 0)) return;
-    let left = dtMs;
-    while (left > 0) {
-      const dt = Math.min(MAX_SUBSTEP_MS, left);
-      this.#integrate(dt);
-      left -= dt;
-    }
+    inSubsteps(dtMs, (dt) => this.#integrate(dt));
     this.#drawNoise();
     this.#changed();
   }
