@@ -4,18 +4,18 @@
  * and the retained `…/tasks/<id>/state` republished on every change (cleared when retention deletes
  * the finished task). Requests are attributed to the client's authenticated identity: a tenant user
  * creates and cancels only its tenant's tasks, a readonly user none, an admin any. Replies follow
- * mqtt-writes.ts: `replyTo` the client may read, else the default reply topic of its identity.
+ * mqtt-requests.ts: `replyTo` the client may read, else the default reply topic of its identity.
  */
 import type { AedesPublishPacket, Client } from "aedes";
 import type { Authorizer, Identity } from "../bus/authorize.js";
 import type { BrokerHandle } from "../bus/broker.js";
-import { tenantReplyTopic } from "../bus/tenant-authorizer.js";
 import { topicMatches } from "../bus/topic-rules.js";
-import { errorEnvelope, LosError, okEnvelope } from "../core/errors.js";
+import { LosError } from "../core/errors.js";
 import type { TaskRecord, TaskSpec } from "../core/task-types.js";
 import { gatewayBase, topics, type GatewayScope } from "../core/topics.js";
 import type { Logger } from "../core/types.js";
 import type { TaskManager } from "../tasks/task-manager.js";
+import { requestHandler } from "./mqtt-requests.js";
 
 export interface MqttTasksDeps {
   broker: BrokerHandle;
@@ -27,13 +27,6 @@ export interface MqttTasksDeps {
 
 const REQUEST_KEYS = new Set(["correlationId", "replyTo"]);
 
-function parseJson(payload: Buffer): unknown {
-  try {
-    return JSON.parse(payload.toString("utf8"));
-  } catch {
-    throw new LosError("LOS_E_REQUEST_INVALID", "the task request is not JSON");
-  }
-}
 
 function who(identity: Identity | undefined, clientId: string): string {
   return identity?.username ? `user:${identity.username}` : `client:${clientId}`;
@@ -53,34 +46,9 @@ export function serveMqttTasks(deps: MqttTasksDeps): () => void {
   const createTopic = topics.taskCreate(scope);
   const cancelFilter = `${gatewayBase(scope)}/tasks/+/cancel`;
 
-  const defaultReplyTopic = (identity: Identity | undefined, correlationId: string) =>
-    identity?.role === "tenant" && identity.tenant !== undefined ? tenantReplyTopic(scope, identity.tenant, correlationId) : topics.reply(scope, correlationId);
-  const reply = (topic: string, body: unknown) =>
-    broker.client.publish(topic, body as object).catch((err: unknown) => log.warn({ err, topic }, "task reply not delivered"));
-
-  const handle = async (packet: AedesPublishPacket, client: Client, act: (body: Record<string, unknown>, identity: Identity | undefined) => Promise<TaskRecord> | TaskRecord) => {
-    const identity = broker.identityOf(client.id);
-    let correlationId: string | undefined;
-    let replyTopic: string | undefined;
-    try {
-      const body = parseJson(Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload));
-      const head = (body && typeof body === "object" ? body : {}) as Record<string, unknown>;
-      correlationId = typeof head.correlationId === "string" ? head.correlationId.slice(0, 128) : undefined;
-      const replyTo = typeof head.replyTo === "string" ? head.replyTo : undefined;
-      replyTopic = replyTo ?? (correlationId ? defaultReplyTopic(identity, correlationId.replace(/[/#+]/g, "_")) : undefined);
-      if (head.replyTo !== undefined && (!identity || replyTo === undefined || /[#+]/.test(replyTo) || !deps.authorizer.canSubscribe(identity, replyTo))) {
-        replyTopic = undefined;
-        throw new LosError("LOS_E_REQUEST_INVALID", "replyTo must be a topic this client may subscribe to");
-      }
-      if (!body || typeof body !== "object" || Array.isArray(body)) throw new LosError("LOS_E_REQUEST_INVALID", "a task request is a JSON object");
-      const task = await act(head, identity);
-      if (replyTopic) await reply(replyTopic, okEnvelope(task, correlationId));
-    } catch (err) {
-      const code = err instanceof LosError ? err.code : undefined;
-      log.warn({ code, err: (err as Error).message, client: client.id, username: identity?.username, correlationId }, "task request refused");
-      if (replyTopic) await reply(replyTopic, errorEnvelope(err, correlationId));
-    }
-  };
+  const handle = requestHandler({ broker, authorizer: deps.authorizer, scope, log, what: "task" }, async ({ topic, body, identity, clientId }) =>
+    topic === createTopic ? create(body, identity, clientId) : cancel(topic.split("/").at(-2)!, body, identity, clientId),
+  );
 
   const create = (body: Record<string, unknown>, identity: Identity | undefined, clientId: string): TaskRecord => {
     const spec: Record<string, unknown> = {};
@@ -104,11 +72,7 @@ export function serveMqttTasks(deps: MqttTasksDeps): () => void {
   const onPublish = (packet: AedesPublishPacket, client: Client | null) => {
     // in-process publications (client null) are the gateway's own
     if (!client) return;
-    if (packet.topic === createTopic) void handle(packet, client, (body, identity) => create(body, identity, client.id));
-    else if (topicMatches(cancelFilter, packet.topic)) {
-      const id = packet.topic.split("/").at(-2)!;
-      void handle(packet, client, (body, identity) => cancel(id, body, identity, client.id));
-    }
+    if (packet.topic === createTopic || topicMatches(cancelFilter, packet.topic)) void handle(packet, client);
   };
   broker.aedes.on("publish", onPublish);
   const publishState = (task: TaskRecord) =>
