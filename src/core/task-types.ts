@@ -112,6 +112,18 @@ export interface TaskRecord {
   error?: TaskError;
 }
 
+/** One transition or bid outcome of a task, as stored (SQLite `task_events`) and shown by `tasks show`. */
+export interface TaskEvent {
+  id: number;
+  taskId: string;
+  ts: number;
+  event: string;
+  agent?: string;
+  attempt?: number;
+  code?: string;
+  data?: unknown;
+}
+
 /** gateway → bidder: a call for proposals. */
 export interface CallForProposals {
   taskId: string;

@@ -5,21 +5,12 @@
  * whole TaskRecord as JSON. See docs/tasks.md.
  */
 import { LosError } from "../core/errors.js";
-import { FINAL_TASK_STATES, type TaskRecord, type TaskState } from "../core/task-types.js";
+import { FINAL_TASK_STATES, type TaskEvent, type TaskRecord, type TaskState } from "../core/task-types.js";
 import type { Db } from "./sqlite.js";
 import { StatementCache } from "./statement-cache.js";
 
-/** A task event as stored; TaskEvent of src/tasks/contracts.ts. */
-export interface TaskEventRecord {
-  id: number;
-  taskId: string;
-  ts: number;
-  event: string;
-  agent?: string;
-  attempt?: number;
-  code?: string;
-  data?: unknown;
-}
+/** A task event as stored. */
+export type TaskEventRecord = TaskEvent;
 
 export type NewTaskEvent = Omit<TaskEventRecord, "id" | "taskId">;
 

@@ -19,9 +19,12 @@ import type {
   TaskOutcome,
   TaskRecord,
   TaskRun,
+  TaskEvent,
   TaskSpec,
   TaskState,
 } from "../core/task-types.js";
+
+export type { TaskEvent } from "../core/task-types.js";
 
 // ---- participants: an agent as the task layer sees it ----
 
@@ -164,16 +167,6 @@ export interface FactSpace {
 
 // ---- the task manager (src/tasks/task-manager.ts) ----
 
-export interface TaskEvent {
-  id: number;
-  taskId: string;
-  ts: number;
-  event: string;
-  agent?: string;
-  attempt?: number;
-  code?: string;
-  data?: unknown;
-}
 
 export interface TaskFilter {
   state?: TaskState | TaskState[];
