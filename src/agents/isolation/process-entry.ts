@@ -7,6 +7,7 @@
 import { startAgentShell, type ShellPort } from "./agent-shell.js";
 import type { FromAgent, ToAgent } from "./messages.js";
 import { isAccessDenied } from "./node-permissions.js";
+import { lowerAgentThreadPriority } from "./thread-priority.js";
 
 const send = process.send?.bind(process);
 if (!send) {
@@ -23,6 +24,8 @@ const port: ShellPort = {
     if (process.connected) process.disconnect();
   },
 };
+
+lowerAgentThreadPriority();
 
 // the gateway is gone (or let us go): nothing left to do; timers of the agent must not keep it alive
 process.on("disconnect", () => process.exit(0));

@@ -7,9 +7,11 @@ import { performance } from "node:perf_hooks";
 import { parentPort } from "node:worker_threads";
 import { LosError } from "../../core/errors.js";
 import { startAgentShell } from "./agent-shell.js";
+import { lowerAgentThreadPriority } from "./thread-priority.js";
 
 if (!parentPort) throw new LosError("LOS_E_INTERNAL", "worker-entry runs only inside a worker thread started by the worker host");
 const port = parentPort;
+lowerAgentThreadPriority();
 
 startAgentShell(
   {
