@@ -91,7 +91,8 @@ describe("tasks across a gateway restart", () => {
 
     gw = await buildGateway(config(), { scrypt: TEST_SCRYPT });
     await waitFor(() => !sim!.bank(1).getBit("coil", 2), { what: "vent driven to its safe value" });
-    const safe = gw.store.audit.list({ point: "gh1/vent" }).find((r) => r.reason.includes("expired"));
+    // the audit record follows the coil's write
+    const safe = await waitFor(() => gw!.store.audit.list({ point: "gh1/vent" }).find((r) => r.reason.includes("expired")), { what: "the safe write's audit record" });
     expect(safe).toMatchObject({ outcome: "accepted", value: false });
   });
 });
