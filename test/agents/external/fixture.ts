@@ -15,6 +15,9 @@ import { resolveManifest } from "../../../src/config/agent-manifest.js";
 import type { AgentConfig } from "../../../src/config/agent-schema.js";
 import type { ActuationResult } from "../../../src/devices/actuation.js";
 import type { AgentExit, AgentUsage, HostOptions, LogLevel } from "../../../src/agents/hosts/agent-host.js";
+import { ExternalHost } from "../../../src/agents/hosts/external-host.js";
+import { MqttShellPort } from "../../../src/agents/external/mqtt-shell-port.js";
+import { startAgentShell } from "../../../src/agents/isolation/agent-shell.js";
 import { recordingLogger } from "../../bus/helpers.js";
 
 export const SCOPE: GatewayScope = { site: "s1", gateway: "gw1" };
@@ -172,4 +175,23 @@ export async function waitUntil<T>(cond: () => T | undefined | false, what: stri
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise<void>((r) => setTimeout(r, 5));
   }
+}
+
+/**
+ * An external host for `config` and the agent itself run as `llmagentos run-agent` runs it: the
+ * agent shell over the MQTT shell port, connected as the vent user with its last will.
+ */
+export async function runShellAgent(broker: BrokerHandle, port: number, config: AgentConfig) {
+  const o = hostOptions(broker, config);
+  const host = new ExternalHost(o);
+  await host.start();
+  const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, {
+    username: "vent",
+    password: PASSWORDS.vent,
+    reconnectPeriod: 0,
+    will: { topic: `${BASE}/gone`, payload: Buffer.from("{}"), qos: 0, retain: false },
+  });
+  const shellPort = new MqttShellPort({ client, scope: SCOPE, config, configDir: process.cwd(), version: "test" });
+  startAgentShell(shellPort, { cpuMs: () => process.cpuUsage().user / 1000 });
+  return { host, rec: o.rec, client, shellPort };
 }

@@ -1,13 +1,10 @@
 import { fileURLToPath } from "node:url";
-import mqtt from "mqtt";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { BrokerHandle } from "../../../src/bus/broker.js";
 import type { CallForProposals, TaskAward, TaskRun } from "../../../src/core/task-types.js";
 import { ExternalHost } from "../../../src/agents/hosts/external-host.js";
-import { MqttShellPort } from "../../../src/agents/external/mqtt-shell-port.js";
-import { startAgentShell } from "../../../src/agents/isolation/agent-shell.js";
 import type { AgentConfig } from "../../../src/config/agent-schema.js";
-import { BASE, hostOptions, PASSWORDS, SCOPE, startAgentBroker, VENT, waitUntil } from "./fixture.js";
+import { runShellAgent, startAgentBroker, VENT, waitUntil } from "./fixture.js";
 
 /** the module agent of fixtures/vent-bidder.mjs, as run-agent runs it */
 const BIDDER: AgentConfig = {
@@ -34,17 +31,7 @@ describe("run-agent's MQTT shell port: a config agent bids on, confirms and runs
   afterAll(() => broker.close());
 
   async function start() {
-    const o = hostOptions(broker, BIDDER);
-    const host = new ExternalHost(o);
-    await host.start();
-    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, {
-      username: "vent",
-      password: PASSWORDS.vent,
-      reconnectPeriod: 0,
-      will: { topic: `${BASE}/gone`, payload: Buffer.from("{}"), qos: 0, retain: false },
-    });
-    const shellPort = new MqttShellPort({ client, scope: SCOPE, config: BIDDER, configDir: process.cwd(), version: "test" });
-    startAgentShell(shellPort, { cpuMs: () => 0 });
+    const { host, rec, client, shellPort } = await runShellAgent(broker, port, BIDDER);
     cleanup.push(async () => {
       await host.stop(5000);
       shellPort.stop(); // a no-op when the gateway's stop already ended it
@@ -53,7 +40,7 @@ describe("run-agent's MQTT shell port: a config agent bids on, confirms and runs
     });
     // the skills reach the gateway once the agent is built (register went out before)
     await waitUntil(() => host.skills().includes("ventilate"), "skills from the running agent");
-    return { host, rec: o.rec, client };
+    return { host, rec, client };
   }
 
   /** readings and questions travel separately (QoS 0 batch vs QoS 1): ask until the reading is in */

@@ -5,7 +5,7 @@ import { ExternalHost } from "../../../src/agents/hosts/external-host.js";
 import { MqttShellPort } from "../../../src/agents/external/mqtt-shell-port.js";
 import { startAgentShell } from "../../../src/agents/isolation/agent-shell.js";
 import type { AgentConfig } from "../../../src/config/agent-schema.js";
-import { BASE, hostOptions, PASSWORDS, SCOPE, startAgentBroker, VENT, waitUntil } from "./fixture.js";
+import { BASE, hostOptions, PASSWORDS, runShellAgent, SCOPE, startAgentBroker, VENT, waitUntil } from "./fixture.js";
 
 /** A rules agent as run-agent would run it: opens the vent when warm, asks for the heater when cold (refused by the test's calls). */
 const RULES_VENT: AgentConfig = {
@@ -31,19 +31,9 @@ describe("the MQTT shell port: a config agent run outside the gateway over the a
   afterAll(() => broker.close());
 
   async function run(config: AgentConfig) {
-    const o = hostOptions(broker, config);
-    const host = new ExternalHost(o);
-    await host.start();
-    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, {
-      username: "vent",
-      password: PASSWORDS.vent,
-      reconnectPeriod: 0,
-      will: { topic: `${BASE}/gone`, payload: Buffer.from("{}"), qos: 0, retain: false },
-    });
-    const shellPort = new MqttShellPort({ client, scope: SCOPE, config, configDir: process.cwd(), version: "test" });
-    startAgentShell(shellPort, { cpuMs: () => process.cpuUsage().user / 1000 });
-    await waitUntil(() => host.session(), "registered");
-    return { host, rec: o.rec, client, shellPort };
+    const started = await runShellAgent(broker, port, config);
+    await waitUntil(() => started.host.session(), "registered");
+    return started;
   }
 
   it("registers as a node agent, decides on delivered readings and actuates through the host's checked calls", async () => {
