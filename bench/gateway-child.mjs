@@ -6,8 +6,8 @@
  * (process.send): the parent sends {cmd: "start", config, dir, mergeReads} (config: the raw config
  * value, loaded in a worker as `llmagentos start` loads its file: loadConfigValueInWorker with `dir`
  * as base), then {cmd: "mark"} any number of times, then {cmd: "close"}. Every answer is one message; a mark commits the history buffer first (so marks sit
- * on flush boundaries) and reports cpuUsage, memoryUsage, the RSS / heap-used maxima sampled every
- * 200 ms since the previous mark, VmHWM, devices.stats(), the summed poller overruns and
+ * on flush boundaries) and reports cpuUsage, memoryUsage, the RSS / heap-used / new-space maxima sampled
+ * every 200 ms since the previous mark, the heap spaces' sizes, VmHWM and RssAnon / RssFile, devices.stats(), the summed poller overruns and
  * telemetry.stats(). Usage: node bench/gateway-child.mjs (with an IPC channel).
  */
 import { readFileSync } from "node:fs";
@@ -15,6 +15,7 @@ import { resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { clearInterval, setInterval } from "node:timers";
 import { pathToFileURL, URL } from "node:url";
+import v8 from "node:v8";
 
 const { ROOT, tuneV8 } = await import("../bin/runtime.mjs");
 const v8Tuned = tuneV8();
@@ -25,23 +26,33 @@ const { buildGateway } = await import(new URL("src/gateway.js", root).href);
 if (!process.send) throw new Error("bench/gateway-child.mjs needs an IPC channel");
 const reply = (m) => process.send(m);
 
-/** peak resident set size of this process so far (kernel's high-water mark), bytes */
-function vmHwm() {
+/** from /proc/self/status: peak RSS so far (kernel's high-water mark) and the RSS split, bytes */
+function procStatus() {
   try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync("/proc/self/status", "utf8"));
-    return m ? Number(m[1]) * 1024 : undefined;
+    const text = readFileSync("/proc/self/status", "utf8");
+    const kb = (key) => {
+      const m = new RegExp(`${key}:\\s+(\\d+) kB`).exec(text);
+      return m ? Number(m[1]) * 1024 : undefined;
+    };
+    return { vmHwm: kb("VmHWM"), rssAnon: kb("RssAnon"), rssFile: kb("RssFile") };
   } catch {
-    return undefined;
+    return {};
   }
 }
 
 let gateway;
 let rssMax = 0;
 let heapMax = 0;
+let newSpaceMax = 0;
+/** V8's heap spaces: committed size of each (new_space: one semi-space's capacity) */
+const heapSpaces = () => Object.fromEntries(v8.getHeapSpaceStatistics().filter((s) => s.space_size > 0).map((s) => [s.space_name, s.space_size]));
+const newSpaceSize = () => v8.getHeapSpaceStatistics().find((s) => s.space_name === "new_space")?.space_size ?? 0;
 const sample = () => {
   const m = process.memoryUsage();
   if (m.rss > rssMax) rssMax = m.rss;
   if (m.heapUsed > heapMax) heapMax = m.heapUsed;
+  const n = newSpaceSize();
+  if (n > newSpaceMax) newSpaceMax = n;
 };
 let sampler;
 
@@ -72,13 +83,16 @@ async function handle(msg) {
       mem: process.memoryUsage(),
       rssMax,
       heapMax,
-      vmHwm: vmHwm(),
+      newSpaceMax,
+      heapSpaces: heapSpaces(),
+      ...procStatus(),
       dev: gateway.devices.stats(),
       tel: gateway.store.telemetry.stats(),
       overruns,
     });
     rssMax = 0;
     heapMax = 0;
+    newSpaceMax = 0;
   } else if (msg.cmd === "close") {
     clearInterval(sampler);
     await gateway?.close();

@@ -64,9 +64,15 @@ export interface ThroughputReport {
   rssMaxMB: number;
   /** the gateway child's VmHWM (kernel's peak RSS since the child started) at the end of the window */
   rssPeakMB: number | undefined;
+  /** the gateway child's RSS at the end of the window: anonymous memory (heaps, malloc) and file pages (code) */
+  rssSplitEndMB: { anon: number | undefined; file: number | undefined };
   /** RSS of the gateway child just before the gateway was built (node + the project's modules) */
   rssBeforeMB: number;
   heapUsedMaxMB: number;
+  /** max size of V8's new space (one semi-space: the young generation commits two), sampled every 200 ms */
+  newSpaceMaxMB: number;
+  /** V8's heap spaces (committed size, MB) at the end of the window */
+  heapSpacesEndMB: Record<string, number>;
   /** the gateway child's memoryUsage() at the end of the window, MB */
   memoryEndMB: { rss: number; heapTotal: number; heapUsed: number; external: number; arrayBuffers: number };
   /** how the gateway child ran */
@@ -94,7 +100,11 @@ interface GatewayMark {
   mem: NodeJS.MemoryUsage;
   rssMax: number;
   heapMax: number;
+  newSpaceMax: number;
+  heapSpaces: Record<string, number>;
   vmHwm?: number;
+  rssAnon?: number;
+  rssFile?: number;
   dev: DeviceStats;
   tel: { written: number; dropped: number };
   overruns: number;
@@ -245,8 +255,11 @@ export async function benchThroughput(o: ThroughputOptions = {}): Promise<Throug
       cpuCores: round((user + system) / 1e6 / s),
       rssMaxMB: MB(b.rssMax),
       rssPeakMB: b.vmHwm === undefined ? undefined : MB(b.vmHwm),
+      rssSplitEndMB: { anon: b.rssAnon === undefined ? undefined : MB(b.rssAnon), file: b.rssFile === undefined ? undefined : MB(b.rssFile) },
       rssBeforeMB: MB(started.rssBefore),
       heapUsedMaxMB: MB(b.heapMax),
+      newSpaceMaxMB: MB(b.newSpaceMax),
+      heapSpacesEndMB: Object.fromEntries(Object.entries(b.heapSpaces).map(([k, v]) => [k, MB(v)])),
       memoryEndMB: { rss: MB(b.mem.rss), heapTotal: MB(b.mem.heapTotal), heapUsed: MB(b.mem.heapUsed), external: MB(b.mem.external), arrayBuffers: MB(b.mem.arrayBuffers) },
       gatewayProcess: { runtime: "dist", execArgv: started.execArgv, v8Tuned: started.v8Tuned },
       requestsPerCycle: round(requests / cycles),
