@@ -15,6 +15,7 @@ import { BusStatsCollector, type BusStats } from "./bus-stats.js";
 import type { CredentialStore } from "./credentials.js";
 import { GuardedStream, type FrameViolation } from "./frame-guard.js";
 import { isLoopbackHost, Listener, type BoundListener, type ListenerSpec } from "./listeners.js";
+import { disablePacketNumberCache } from "./packet-numbers.js";
 import { capForwardQos } from "./qos-cap.js";
 import { DEFAULT_TOPIC_LIMITS } from "./topic-rules.js";
 
@@ -94,6 +95,7 @@ function validate(opts: BrokerOptions, limits: BrokerLimits): void {
 export async function startBroker(opts: BrokerOptions): Promise<BrokerHandle> {
   const limits: BrokerLimits = { ...DEFAULT_LIMITS, ...opts.limits };
   validate(opts, limits);
+  disablePacketNumberCache();
   const logger = (opts.logger ?? silentLogger).child({ component: "bus" });
   const clock = opts.clock ?? systemClock;
   const authorizer = opts.authorizer ?? defaultAuthorizer;
