@@ -6,7 +6,7 @@
 import { createServer as createHttpServer, type IncomingMessage } from "node:http";
 import { createServer as createNetServer, isIPv4, type AddressInfo, type Server, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
-import { createWebSocketStream, WebSocketServer } from "ws";
+import type { WebSocketServer } from "ws";
 import { LosError } from "../core/errors.js";
 import type { ConnectionMeta } from "./authenticate.js";
 
@@ -73,6 +73,9 @@ export class Listener {
         res.writeHead(426, { "content-type": "text/plain", upgrade: "websocket" });
         res.end(`MQTT over WebSocket: connect to ${WS_PATH} with subprotocol mqtt\n`);
       });
+      // loaded only for a WebSocket listener: ws and what it pulls in (http, tls, zlib) cost 3–6 MB
+      // RSS in a gateway that has none (docs/bench.md)
+      const { createWebSocketStream, WebSocketServer } = await import("ws");
       const wss = new WebSocketServer({
         server,
         path: WS_PATH,
