@@ -32,6 +32,10 @@ export interface Supervised {
   startedAt: number | undefined;
   restartTimer: TimerHandle | undefined;
   error: string | undefined;
+  /** times a run went over its CPU share and was moved to the idle class */
+  cpuYields: number;
+  /** monotonic ms when a run that had yielded ended: a restart soon after starts yielded */
+  yieldedEndAt: number | undefined;
 }
 
 export function newRecord(manifest: ResolvedManifest, grants: AgentGrants, clock: Clock): Supervised {
@@ -51,6 +55,8 @@ export function newRecord(manifest: ResolvedManifest, grants: AgentGrants, clock
     startedAt: undefined,
     restartTimer: undefined,
     error: undefined,
+    cpuYields: 0,
+    yieldedEndAt: undefined,
   };
 }
 
@@ -72,6 +78,7 @@ export function snapshotOf(rec: Supervised, now: number): AgentSnapshot {
     heapBytes: u?.heapBytes || rec.heapBytes,
     ...rec.counters,
     restarts: rec.restarts,
+    cpuYields: rec.cpuYields,
     decisions: rec.past.decisions + (u?.decisions ?? 0),
     failures: rec.past.failures + (u?.failures ?? 0),
     updatedAt: now,

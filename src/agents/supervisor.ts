@@ -12,6 +12,7 @@ import type { Logger, Reading } from "../core/types.js";
 import type { ResolvedManifest } from "../config/agent-manifest.js";
 import type { AgentSnapshot } from "../store/agents-repo.js";
 import type { Agent } from "./agent.js";
+import type { CpuOver } from "./isolation/cpu-share.js";
 import type { AgentExit, AgentUsage } from "./hosts/agent-host.js";
 import { HostRegistry } from "./hosts/registry.js";
 import { SnapshotWriter } from "./snapshot-writer.js";
@@ -161,10 +162,12 @@ export class Supervisor {
       logger: this.#deps.logger.child({ agent: m.id }),
       ...this.#deps.hostExtras,
       snapshot: () => this.#readable(rec),
+      yieldAtStart: rec.yieldedEndAt !== undefined && this.#deps.clock.monotonic() - rec.yieldedEndAt < m.restart.withinMs,
       calls: checkedCalls(this.#deps, { ...rec, alive, flooded: (what) => this.#flooded(rec, gen, what) }),
       events: {
         heartbeat: (usage) => rec.run === gen && this.#onHeartbeat(rec, usage),
         exited: (reason) => rec.run === gen && this.#onExit(rec, reason),
+        cpuOver: (over) => rec.run === gen && this.#onCpuOver(rec, over),
       },
     });
     rec.host = host;
@@ -248,6 +251,13 @@ export class Supervisor {
     }
   }
 
+  #onCpuOver(rec: Supervised, over: CpuOver): void {
+    rec.cpuYields++;
+    const now = over.how === "idle" ? "runs at idle priority" : over.how === "nice" ? "runs at nice 19" : "could not be demoted";
+    this.#log.warn({ agent: rec.manifest.id, code: "LOS_E_AGENT_CPU_SHARE", percent: over.percent, sharePercent: over.sharePercent }, `used ${over.percent} % of a core, over its share of ${over.sharePercent} %; it ${now}`);
+    this.#snapshots.soon();
+  }
+
   /** An unasked-for end: dead-man first, then restart as the policy says. */
   #onExit(rec: Supervised, reason: AgentExit): void {
     const { clock } = this.#deps;
@@ -257,6 +267,7 @@ export class Supervisor {
     this.#hook(() => this.#deps.onExit?.(m.id, reason));
     this.#watchdog.unwatch(m.id);
     if (rec.host) foldUsage(rec, rec.host.usage());
+    if (rec.host?.yielded) rec.yieldedEndAt = clock.monotonic();
     rec.host = undefined;
     rec.heapBytes = 0;
     rec.lastExit = { code: reason.code, message: reason.message, ts: clock.now() };

@@ -8,6 +8,11 @@ export interface ResolvedLimits {
   heapMB: number;
   /** undefined: no CPU cap (accounting only) */
   cpuPercent: number | undefined;
+  /**
+   * percent of one core a worker agent's thread may use over a window before it is moved to the
+   * idle scheduling class (docs/isolation.md): cpuPercent (at most 100), else the default
+   */
+  cpuSharePercent: number;
   messagesPerSecond: number;
   actuationsPerMinute: number;
   decisionTimeoutMs: number;
@@ -37,6 +42,8 @@ export interface ResolvedManifest {
 
 export const AGENT_DEFAULTS = {
   heapMB: 64,
+  /** a worker thread over half a core yields to the rest; a process agent's cap is its cgroup's */
+  cpuSharePercent: 50,
   messagesPerSecond: 100,
   actuationsPerMinute: 120,
   decisionTimeoutMs: 5000,
@@ -70,6 +77,7 @@ export function resolveManifest(a: AgentConfig): ResolvedManifest {
     limits: {
       heapMB: l.heapMB ?? d.heapMB,
       cpuPercent: l.cpuPercent,
+      cpuSharePercent: Math.min(100, l.cpuPercent ?? d.cpuSharePercent),
       messagesPerSecond: l.messagesPerSecond ?? d.messagesPerSecond,
       actuationsPerMinute: l.actuationsPerMinute ?? d.actuationsPerMinute,
       decisionTimeoutMs: l.decisionTimeoutMs ?? d.decisionTimeoutMs,

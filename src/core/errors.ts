@@ -73,6 +73,7 @@ export const ERROR_CODES = {
   LOS_E_AGENT_FORBIDDEN: "The agent tried something its isolation forbids (files, sockets, child processes); it was refused.",
   LOS_E_AGENT_PROTOCOL: "A message from an isolated or external agent was malformed; see docs/agent-protocol.md.",
   LOS_E_AGENT_START_TIMEOUT: "The agent did not report ready in time; check its module and its log.",
+  LOS_E_AGENT_CPU_SHARE: "The agent's worker thread used more CPU than its share (limits.cpuPercent, default half a core); it keeps running at idle priority. Raise the share or make it a process agent.",
   LOS_E_AGENT_SANDBOX: "The agent's sandbox could not be set up (bubblewrap missing, no permission, no cgroup); see the message.",
   LOS_E_TENANT_QUOTA: "The tenant's quota (agents, heap, CPU, message or actuation rate) does not allow this; raise the quota or lower the agents' limits.",
   LOS_E_BUS_RATE_LIMITED: "The MQTT client published faster than its limit; the excess was refused.",

@@ -34,6 +34,8 @@ export interface AgentSnapshot {
   /** publications, log lines and actuations refused by the agent's rate limits */
   rateLimited: number;
   restarts: number;
+  /** runs moved to the idle class for using more than their CPU share (absent in older rows) */
+  cpuYields?: number;
   decisions: number;
   failures: number;
   lastExit?: AgentExitRecord;

@@ -31,6 +31,8 @@ export class FakeHost implements AgentHost {
   delivered: Reading[][] = [];
   killed: AgentExit[] = [];
   stopped = false;
+  /** what a worker host says once its thread went over its CPU share */
+  yielded = false;
   constructor(readonly options: HostOptions) {}
   async start(): Promise<void> {}
   deliver(readings: readonly Reading[]): void {

@@ -105,6 +105,31 @@ describe("Supervisor limits", () => {
     expect(h.last("ext")).toMatchObject({ state: "failed", error: expect.stringMatching(/^LOS_E_AGENT_OUT_OF_MEMORY: heap 17.0 MB is over limits.heapMB \(16\)/) });
   });
 
+  it("a run over its CPU share is counted and logged; a restart within restart.withinMs starts yielded, a later one does not", async () => {
+    h = supervisorHarness();
+    h.addConfig({ id: "ext", capabilities: {}, restart: { backoffMinMs: 10, backoffMaxMs: 10, withinMs: 60_000, maxRestarts: 10 } });
+    await h.supervisor.start();
+    const first = h.fakes[0]!;
+    expect(first.options.yieldAtStart).toBe(false);
+    first.yielded = true;
+    first.options.events.cpuOver?.({ percent: 97, sharePercent: 50, how: "idle" });
+    expect(h.supervisor.statsOf("ext")).toMatchObject({ cpuYields: 1, state: "running" });
+    first.options.events.exited({ code: "LOS_E_AGENT_CRASHED", message: "gone" });
+    await h.settle();
+    h.clock.advance(10);
+    await h.settle();
+    const second = h.fakes[1]!;
+    expect(second.options.yieldAtStart).toBe(true);
+    // the second run ends without having yielded: a restart long after the yielded run starts normal
+    h.clock.advance(61_000);
+    second.options.events.exited({ code: "LOS_E_AGENT_CRASHED", message: "gone" });
+    await h.settle();
+    h.clock.advance(10);
+    await h.settle();
+    expect(h.fakes[2]!.options.yieldAtStart).toBe(false);
+    expect(h.supervisor.statsOf("ext")).toMatchObject({ cpuYields: 1, restarts: 2 });
+  });
+
   it("a normal exit (LOS_E_CLOSED): permanent restarts, transient stops", async () => {
     h = supervisorHarness();
     h.addConfig({ id: "perm", capabilities: {}, restart: { backoffMinMs: 10 } });

@@ -13,6 +13,7 @@ import type { Logger, Reading, Value } from "../../core/types.js";
 import type { IsolationKind } from "../../config/agent-schema.js";
 import type { ResolvedManifest } from "../../config/agent-manifest.js";
 import type { ActuationResult } from "../../devices/actuation.js";
+import type { CpuOver } from "../isolation/cpu-share.js";
 
 /** What a host knows of the agent's resource use; counters only grow within one run. */
 export interface AgentUsage {
@@ -56,6 +57,8 @@ export interface HostEvents {
   heartbeat(usage: Partial<AgentUsage>): void;
   /** the agent ended without being asked to stop (crash, out of memory, gave up, sandbox error) */
   exited(reason: AgentExit): void;
+  /** the agent's thread used more than its CPU share and now yields to everything else (workers) */
+  cpuOver?(over: CpuOver): void;
 }
 
 export interface HostOptions {
@@ -76,6 +79,8 @@ export interface HostOptions {
    * join long after the last change, and readings are reported by exception)
    */
   snapshot?: () => Reading[];
+  /** the agent's previous run went over its CPU share: this one starts yielded (workers) */
+  yieldAtStart?: boolean;
 }
 
 export interface AgentHost {
@@ -92,6 +97,8 @@ export interface AgentHost {
   /** end the agent now (watchdog, memory limit); the host then reports `exited(reason)` */
   kill(reason: AgentExit): void;
   usage(): AgentUsage;
+  /** true once the agent's thread went over its CPU share and yields to everything else (workers) */
+  readonly yielded?: boolean;
   /**
    * Ask the running agent a task question (call for proposals, award, run, cancel) and resolve with
    * its answer. Rejects with a coded error when the agent is not running (LOS_E_AGENT_UNKNOWN), its

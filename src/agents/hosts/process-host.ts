@@ -269,6 +269,9 @@ class ProcessHost implements AgentHost {
       }
       case "stopped":
         break;
+      case "thread":
+        // a thread id of another process means nothing here: a process agent's CPU cap is its cgroup's
+        break;
     }
   }
 

@@ -13,6 +13,8 @@ import type { Logger, Reading } from "../../core/types.js";
 import { PendingAsks } from "../isolation/pending-asks.js";
 import { parseFromAgent, type FromAgent, type ToAgent } from "../isolation/messages.js";
 import { pipeLines } from "../isolation/output-lines.js";
+import { CpuShareWatch } from "../isolation/cpu-share.js";
+import { isOtherThreadOfThisProcess } from "../isolation/thread-cpu.js";
 import { chooseWorkerRuntime, workerEntry, workerLimits, type WorkerRuntime } from "../isolation/worker-setup.js";
 import type { AgentExit, AgentHost, AgentUsage, HostFactory, HostOptions } from "./agent-host.js";
 
@@ -23,9 +25,11 @@ export interface WorkerHostSettings {
   startTimeoutMs?: number;
   /** consecutive malformed messages after which the agent is killed (default 100) */
   maxMalformedInRow?: number;
+  /** window over which the thread's CPU is held against its share (default 1 s) */
+  cpuWindowMs?: number;
 }
 
-export const WORKER_DEFAULTS = { startTimeoutMs: 10_000, maxMalformedInRow: 100 } as const;
+export const WORKER_DEFAULTS = { startTimeoutMs: 10_000, maxMalformedInRow: 100, cpuWindowMs: 1000 } as const;
 
 type State = "idle" | "starting" | "running" | "stopping" | "gone";
 
@@ -57,6 +61,10 @@ export class WorkerHost implements AgentHost {
   #live: Set<WorkerHost> | undefined;
   #asks: PendingAsks;
   #skills: readonly string[] = [];
+  /** the worker's kernel thread id, from its first message (before any agent code ran) */
+  #tid: number | undefined;
+  #messages = 0;
+  #cpu: CpuShareWatch | undefined;
 
   constructor(options: HostOptions, settings: WorkerHostSettings = {}, live?: Set<WorkerHost>) {
     this.#o = options;
@@ -74,6 +82,16 @@ export class WorkerHost implements AgentHost {
   /** true while a worker thread exists for this agent */
   get alive(): boolean {
     return this.#worker !== undefined;
+  }
+
+  /** the worker's kernel thread id (Linux), once it has reported it */
+  get threadId(): number | undefined {
+    return this.#tid;
+  }
+
+  /** true once the thread went over its CPU share and was handed to the idle class */
+  get yielded(): boolean {
+    return this.#cpu?.yielded ?? false;
   }
 
   async start(): Promise<void> {
@@ -204,6 +222,7 @@ export class WorkerHost implements AgentHost {
 
   #onExit(exitCode: number): void {
     this.#cpuMs();
+    this.#cpu?.stop();
     const was = this.#state;
     this.#state = "gone";
     this.#worker = undefined;
@@ -245,6 +264,9 @@ export class WorkerHost implements AgentHost {
   }
 
   #onMessage(raw: unknown): void {
+    // a thread being terminated (a flood, a kill) may still have thousands of messages queued:
+    // none of them is answered, so none is worth parsing
+    if (this.#terminating) return;
     let m: FromAgent;
     try {
       m = parseFromAgent(raw);
@@ -253,7 +275,10 @@ export class WorkerHost implements AgentHost {
       return;
     }
     this.#malformedInRow = 0;
+    const first = this.#messages++ === 0;
     switch (m.t) {
+      case "thread":
+        return this.#onThread(m.tid, first);
       case "ready":
         if (this.#state === "starting" && this.#startWait && this.#startError === undefined) {
           this.#o.clock.clearTimeout(this.#startWait.timer);
@@ -261,6 +286,7 @@ export class WorkerHost implements AgentHost {
           this.#startWait = undefined;
           this.#state = "running";
           this.#skills = m.skills ?? [];
+          this.#watchCpu();
           resolveStart();
         }
         return;
@@ -293,6 +319,31 @@ export class WorkerHost implements AgentHost {
         if (this.#state === "stopping") this.#terminate();
         return;
     }
+  }
+
+  /**
+   * Only the worker's first message may name its thread: the entry sends it before agent code is
+   * loaded, so a later claim is the agent's own (it might name the gateway's thread to demote it).
+   */
+  #onThread(tid: number, first: boolean): void {
+    const taken = [...(this.#live ?? [])].some((h) => h !== this && h.threadId === tid);
+    if (!first || this.#tid !== undefined || taken || !isOtherThreadOfThisProcess(tid)) {
+      this.#badMessage(new LosError("LOS_E_AGENT_PROTOCOL", `agent "${this.#o.manifest.id}" named a thread it may not name (${tid})`));
+      return;
+    }
+    this.#tid = tid;
+  }
+
+  #watchCpu(): void {
+    if (this.#tid === undefined) return;
+    this.#cpu = new CpuShareWatch({
+      tid: this.#tid,
+      sharePercent: this.#o.manifest.limits.cpuSharePercent,
+      windowMs: this.#settings.cpuWindowMs ?? WORKER_DEFAULTS.cpuWindowMs,
+      clock: this.#o.clock,
+      onOver: (over) => this.#o.events.cpuOver?.(over),
+    });
+    this.#cpu.start(this.#o.yieldAtStart ?? false);
   }
 
   #answer(id: number, call: () => Promise<unknown>): void {

@@ -24,6 +24,8 @@ export type ToAgent =
 
 /** agent → gateway */
 export type FromAgent =
+  /** a worker's first message, sent before any agent code runs: its thread's kernel id (Linux) */
+  | { t: "thread"; tid: number }
   /** `skills`: the agent's skills and task types */
   | { t: "ready"; skills?: string[] }
   /** `skills`: sent when they changed since the last report */
@@ -67,6 +69,9 @@ export function parseFromAgent(raw: unknown): FromAgent {
       return m.skills === undefined ? { t: "ready" } : { t: "ready", skills: parseSkills(m.skills) };
     case "stopped":
       return { t: m.t };
+    case "thread":
+      if (!Number.isSafeInteger(m.tid) || (m.tid as number) <= 0) throw bad("tid must be a positive integer");
+      return { t: "thread", tid: m.tid as number };
     case "heartbeat":
       return m.skills === undefined ? { t: "heartbeat", usage: usage(m.usage) } : { t: "heartbeat", usage: usage(m.usage), skills: parseSkills(m.skills) };
     case "actuate": {

@@ -21,7 +21,7 @@ export function agentsCommand(program: Command): void {
     if (opts.json) return printJson(rows);
     if (rows.length === 0) return void process.stdout.write("no agents recorded yet (has the gateway run with agents?)\n");
     printTable(
-      ["agent", "tenant", "isolation", "state", "restarts", "cpu ms", "heap MB", "in", "out", "logs", "acts", "refused", "limited", "last exit", "updated"],
+      ["agent", "tenant", "isolation", "state", "restarts", "cpu ms", "cpu yields", "heap MB", "in", "out", "logs", "acts", "refused", "limited", "last exit", "updated"],
       rows.map((a) => [
         a.id,
         a.tenant ?? "-",
@@ -29,6 +29,7 @@ export function agentsCommand(program: Command): void {
         a.state,
         a.restarts,
         Math.round(a.cpuMs),
+        a.cpuYields ?? 0,
         a.heapBytes > 0 ? (a.heapBytes / 1048576).toFixed(1) : "-",
         a.messagesIn,
         a.messagesOut,

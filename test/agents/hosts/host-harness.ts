@@ -11,6 +11,7 @@ import type { AgentConfig, IsolationKind } from "../../../src/config/agent-schem
 import { resolveManifest } from "../../../src/config/agent-manifest.js";
 import type { CoordinationReply, CoordinationRequest } from "../../../src/core/task-types.js";
 import type { ActuationResult } from "../../../src/devices/actuation.js";
+import type { CpuOver } from "../../../src/agents/isolation/cpu-share.js";
 import type { AgentExit, AgentUsage, HostOptions, LogLevel } from "../../../src/agents/hosts/agent-host.js";
 
 export const FIXTURES = fileURLToPath(new URL("../../fixtures/agents/", import.meta.url));
@@ -28,12 +29,16 @@ export interface Recorded {
   /** idempotency keys of the actuations, in order (undefined outside task runs) */
   keys: (string | undefined)[];
   coordinated: CoordinationRequest[];
+  /** CPU-share events: the agent's thread went over its share */
+  cpuOver: CpuOver[];
 }
 
 export interface FixtureOptions {
   id?: string;
   settings?: Record<string, unknown>;
   heapMB?: number;
+  /** limits.cpuPercent: the share of one core a worker's thread may use before it yields */
+  cpuPercent?: number;
   heartbeatMs?: number;
   dataDir?: string;
   /** publications (other than "report") allowed before the calls refuse with LOS_E_AGENT_RATE_LIMITED */
@@ -47,14 +52,14 @@ export function fixtureConfig(kind: IsolationKind, fixture: string, o: FixtureOp
     isolation: kind,
     capabilities: { read: [IN], write: [OUT], publish: ["echo", "forbidden", "report", "flood"] },
     heartbeatMs: o.heartbeatMs ?? 100,
-    limits: { heapMB: o.heapMB ?? 32 },
+    limits: { heapMB: o.heapMB ?? 32, ...(o.cpuPercent === undefined ? {} : { cpuPercent: o.cpuPercent }) },
     policy: { kind: "module", file: fixture, options: { input: IN, output: OUT, ...o.settings } },
   };
 }
 
 /** HostOptions for a fixture agent, with supervisor-like calls that record what happened. */
 export function fixtureOptions(kind: IsolationKind, fixture: string, o: FixtureOptions = {}): { options: HostOptions; rec: Recorded } {
-  const rec: Recorded = { actuations: [], published: [], logs: [], heartbeats: [], exits: [], keys: [], coordinated: [] };
+  const rec: Recorded = { actuations: [], published: [], logs: [], heartbeats: [], exits: [], keys: [], coordinated: [], cpuOver: [] };
   const manifest = resolveManifest(fixtureConfig(kind, fixture, o));
   const granted = new Set(manifest.config.capabilities.write ?? []);
   let auditId = 0;
@@ -100,6 +105,7 @@ export function fixtureOptions(kind: IsolationKind, fixture: string, o: FixtureO
     events: {
       heartbeat: (usage) => void rec.heartbeats.push(usage),
       exited: (reason) => void rec.exits.push(reason),
+      cpuOver: (over) => void rec.cpuOver.push(over),
     },
   };
   return { options, rec };

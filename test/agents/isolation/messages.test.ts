@@ -14,6 +14,7 @@ describe("parseFromAgent", () => {
   it("accepts every message of the protocol and keeps only known usage fields", () => {
     expect(parseFromAgent({ t: "ready" })).toEqual({ t: "ready" });
     expect(parseFromAgent({ t: "stopped", extra: 1 })).toEqual({ t: "stopped" });
+    expect(parseFromAgent({ t: "thread", tid: 4242 })).toEqual({ t: "thread", tid: 4242 });
     expect(parseFromAgent({ t: "heartbeat", usage: { cpuMs: 1.5, decisions: 2, evil: "x" } })).toEqual({ t: "heartbeat", usage: { cpuMs: 1.5, decisions: 2 } });
     expect(parseFromAgent({ t: "actuate", id: 3, point: "d/p", value: true, reason: "r" })).toEqual({ t: "actuate", id: 3, point: "d/p", value: true, reason: "r" });
     expect(parseFromAgent({ t: "publish", id: 0, subtopic: "s", payload: { a: [1] } })).toEqual({ t: "publish", id: 0, subtopic: "s", payload: { a: [1] } });
@@ -40,6 +41,9 @@ describe("parseFromAgent", () => {
       { t: "log", level: "info", msg: "m", obj: cyclic },
       { t: "log", level: "info", msg: "m", obj: { big: "x".repeat(MAX_LOG_FIELDS) } },
       { t: "failed", code: 1, message: "m" },
+      { t: "thread", tid: 0 },
+      { t: "thread", tid: 1.5 },
+      { t: "thread", tid: "1" },
     ].entries()) {
       expect(code(raw), `case ${i}`).toBe("LOS_E_AGENT_PROTOCOL");
     }
