@@ -149,7 +149,7 @@ export function agentResults(r: AgentsReport): BenchResult[] {
     const first = runs[0]?.run;
     if (!first) continue;
     const extra = noisy === "none" ? "" : `; neighbour restarted ${runs.map((x) => x.run?.noisyRestarts ?? 0).join(", ")}× (${first.noisyLastExit ?? "never ended"})`;
-    const note = `p99 per round ${p99s.map((v) => round(v, 2)).join(", ")} ms; p50 ${runs.map((x) => round(x.run?.p50 ?? NaN, 2)).join(", ")} ms; actuations ${runs.map((x) => `${x.run?.samples ?? 0}/${x.run?.expected ?? 0}`).join(", ")} (an agent that gets two readings in one batch answers the newer); gateway CPU ${runs.map((x) => round((x.run?.processCpuMs ?? NaN) / 1000, 1)).join(", ")} s${extra}`;
+    const note = `p99 per round ${p99s.map((v) => round(v, 2)).join(", ")} ms; p50 ${runs.map((x) => round(x.run?.p50 ?? NaN, 2)).join(", ")} ms; actuations ${runs.map((x) => `${x.run?.samples ?? 0}/${x.run?.expected ?? 0}`).join(", ")}; gateway CPU ${runs.map((x) => round((x.run?.processCpuMs ?? NaN) / 1000, 1)).join(", ")} s${extra}`;
     out.push({ name: `decision p99, 20 workers, ${what[noisy] ?? noisy} (median of ${runs.length})`, value: round(median(p99s), 2), unit: "ms", note });
     if (noisy === "none") continue;
     const ratios = runs.map((x) => (x.run && x.base ? x.run.p99 / x.base.p99 : NaN));
