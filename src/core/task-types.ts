@@ -63,6 +63,11 @@ export interface TaskSpec {
   negotiation?: Partial<NegotiationOptions>;
   /** how long a winner's hold on the task lasts without a heartbeat (default 3 × heartbeat) */
   leaseMs?: number;
+  /**
+   * runs that report failure are tried again this often, each time by another agent (the one that
+   * failed is excluded; a direct task stays with its assignee); default 0: a reported failure is final
+   */
+  retries?: number;
 }
 
 export interface TaskError {
@@ -106,8 +111,12 @@ export interface TaskRecord {
   price?: number;
   /** negotiation: the split */
   parts?: TaskPart[];
-  /** agents that let this task down (silent winner, died, refused): not asked again */
+  /** agents that let this task down (silent winner, died, refused, failed a retried run): not asked again */
   excluded: string[];
+  /** retries allowed after a run reports failure (absent: 0) */
+  retries?: number;
+  /** runs (or negotiated parts) that reported failure so far (absent: 0) */
+  failedRuns?: number;
   result?: unknown;
   error?: TaskError;
 }

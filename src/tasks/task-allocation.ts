@@ -191,7 +191,9 @@ async function negotiate(m: TaskManager, task: TaskRecord, signal: AbortSignal):
     m.note(task.id, events);
     return m.fail(task.id, new LosError("LOS_E_TASK_NO_BIDS", out.shortfall?.message ?? "no agent took a part"), "negotiation found nobody");
   }
-  const parts: TaskPart[] = [...(task.parts ?? []).filter((p) => p.state === "done" || p.state === "running"), ...out.parts.map((p) => ({ ...p, state: "awarded" as const }))];
+  // parts that were running while this round negotiated may have finished meanwhile: take them as they are now
+  const now = m.get(task.id) ?? task;
+  const parts: TaskPart[] = [...(now.parts ?? []).filter((p) => p.state === "done" || p.state === "running"), ...out.parts.map((p) => ({ ...p, state: "awarded" as const }))];
   const attempt = Math.max(lastAttempt, ...out.parts.map((p) => p.attempt));
   const awarded = m.apply(task.id, {
     to: "awarded",

@@ -1,7 +1,7 @@
 /**
  * Running an awarded task: the winner holds the task lease (`task:<id>`, a negotiated part
  * `task:<id>/<agent>`) renewed by its heartbeat, the task is `running`, the winner's outcome makes it
- * done or failed. A winner that dies, whose call fails or whose lease runs out loses the task: it is
+ * done or failed (or, with `retries`, announced again without the agent that failed). A winner that dies, whose call fails or whose lease runs out loses the task: it is
  * excluded and the task is announced again; the next award carries attempt + 1 (at least once); a late outcome of an old
  * attempt is stored as stale (LOS_E_TASK_STALE) and changes nothing. After a restart a winner whose
  * lease is still valid keeps its task and runs it again when it is back (same attempt: its
@@ -14,6 +14,8 @@ import { runningParticipant } from "./participants.js";
 import type { TaskManager } from "./task-manager.js";
 
 const TASK_PREFIX = "task:";
+/** states in which a negotiated part's outcome still counts (the rest of the amount may be renegotiated) */
+const PART_STATES = new Set<TaskRecord["state"]>(["running", "announced", "awarded"]);
 
 export function taskLease(taskId: string, agent?: string): string {
   return agent === undefined ? `${TASK_PREFIX}${taskId}` : `${TASK_PREFIX}${taskId}/${agent}`;
@@ -63,6 +65,8 @@ export class Execution {
       events: [{ ts: m.clock.now(), event: "running", data: { parts: fresh.map((p) => p.agent), leaseMs } }],
     });
     if (!running) return;
+    // a renegotiation that found nobody for the rest, while the parts held meanwhile all finished
+    if (fresh.length === 0) return this.#finishIfAllDone(running);
     for (const part of fresh) {
       const p = participants.find((x) => x.id === part.agent) ?? runningParticipant(m.deps.agents, part.agent);
       if (p) m.track(this.#runPart(running, p, part));
@@ -127,7 +131,7 @@ export class Execution {
   }
 
   /** The winner let the task down: exclude it (not for direct tasks) and announce again. */
-  reannounce(id: string, attempt: number, agent: string | undefined, code: string, message: string): void {
+  reannounce(id: string, attempt: number, agent: string | undefined, code: string, message: string, patch: Partial<TaskRecord> = {}): void {
     const m = this.#m;
     const task = m.get(id);
     if (!task || task.attempt !== attempt || (task.state !== "awarded" && task.state !== "running")) return;
@@ -135,7 +139,7 @@ export class Execution {
     const next = m.apply(id, {
       to: "announced",
       ifAttempt: attempt,
-      patch: { winner: undefined, price: undefined, excluded },
+      patch: { ...patch, winner: undefined, price: undefined, excluded },
       events: [{ ts: m.clock.now(), event: "reannounced", ...(agent ? { agent } : {}), attempt, code, data: { message } }],
     });
     if (!next) return;
@@ -192,8 +196,10 @@ export class Execution {
     }
     const o = called.outcome;
     const ts = m.clock.now();
-    if (o.ok) m.apply(task.id, { to: "done", ifAttempt: attempt, patch: { result: o.result }, events: [{ ts, event: "done", agent: p.id, attempt }] });
-    else m.apply(task.id, { to: "failed", ifAttempt: attempt, patch: { error: o.error }, events: [{ ts, event: "failed", agent: p.id, attempt, code: o.error.code, data: { message: o.error.message } }] });
+    if (o.ok) return void m.apply(task.id, { to: "done", ifAttempt: attempt, patch: { result: o.result }, events: [{ ts, event: "done", agent: p.id, attempt }] });
+    const failedRuns = (latest.failedRuns ?? 0) + 1;
+    if (failedRuns <= (latest.retries ?? 0)) return this.reannounce(task.id, attempt, p.id, o.error.code, retryMessage(latest, p.id, o.error.message), { failedRuns });
+    m.apply(task.id, { to: "failed", ifAttempt: attempt, patch: { error: o.error, failedRuns }, events: [{ ts, event: "failed", agent: p.id, attempt, code: o.error.code, data: { message: o.error.message } }] });
   }
 
   async #runPart(task: TaskRecord, p: TaskParticipant, part: TaskPart): Promise<void> {
@@ -202,25 +208,34 @@ export class Execution {
     m.stopWork(`${task.id}/${part.agent}`, undefined);
     const latest = m.get(task.id);
     const mine = latest?.parts?.find((x) => x.agent === part.agent);
-    if (!latest || latest.state !== "running" || mine?.attempt !== part.attempt || mine.state !== "running") return this.#stale(task.id, p.id, part.attempt);
+    // another part's failure may have sent the task back to negotiation meanwhile: this part still counts
+    if (!latest || !PART_STATES.has(latest.state) || mine?.attempt !== part.attempt || mine.state !== "running") return this.#stale(task.id, p.id, part.attempt);
     if ("error" in called) return this.#partGone(task.id, part.agent, called.error.code, `the run call to ${p.id} failed: ${called.error.message}`);
     const o = called.outcome;
     const ts = m.clock.now();
     if (!o.ok) {
-      return void m.apply(task.id, { to: "failed", patch: { error: o.error, parts: setPart(latest, part.agent, "failed") }, events: [{ ts, event: "failed", agent: p.id, attempt: part.attempt, code: o.error.code, data: { message: o.error.message } }] });
+      const failedRuns = (latest.failedRuns ?? 0) + 1;
+      if (failedRuns <= (latest.retries ?? 0)) return this.#partGone(task.id, part.agent, o.error.code, retryMessage(latest, p.id, o.error.message), { failedRuns });
+      return void m.apply(task.id, { to: "failed", patch: { error: o.error, failedRuns, parts: setPart(latest, part.agent, "failed") }, events: [{ ts, event: "failed", agent: p.id, attempt: part.attempt, code: o.error.code, data: { message: o.error.message } }] });
     }
     m.deps.leases.release(taskLease(task.id, part.agent), part.agent);
     const parts = setPart(latest, part.agent, "done");
-    if (parts.every((x) => x.state === "done")) {
-      const result = { parts: parts.map((x) => ({ agent: x.agent, quantity: x.quantity, price: x.price })), results: partResults(latest, part.agent, o.result) };
-      m.apply(task.id, { to: "done", patch: { parts, result }, events: [{ ts, event: "part-done", agent: p.id, attempt: part.attempt }, { ts, event: "done" }] });
-    } else {
-      m.patch(task.id, () => ({ parts, result: { results: partResults(latest, part.agent, o.result) } }), [{ ts, event: "part-done", agent: p.id, attempt: part.attempt }]);
-    }
+    const result = { results: partResults(latest, part.agent, o.result) };
+    const done = m.patch(task.id, () => ({ parts, result }), [{ ts, event: "part-done", agent: p.id, attempt: part.attempt }]);
+    if (done) this.#finishIfAllDone(done);
+  }
+
+  /** A running negotiated task whose every part is done is done. */
+  #finishIfAllDone(task: TaskRecord): void {
+    const parts = task.parts ?? [];
+    if (task.state !== "running" || !parts.every((x) => x.state === "done")) return;
+    const results = (task.result as { results?: Record<string, unknown> } | undefined)?.results ?? {};
+    const result = { parts: parts.map((x) => ({ agent: x.agent, quantity: x.quantity, price: x.price })), results };
+    this.#m.apply(task.id, { to: "done", patch: { result }, events: [{ ts: this.#m.clock.now(), event: "done" }] });
   }
 
   /** A part's agent let it down: the part is dropped and the rest of the amount negotiated again. */
-  #partGone(id: string, agent: string, code: string, message: string): void {
+  #partGone(id: string, agent: string, code: string, message: string, patch: Partial<TaskRecord> = {}): void {
     const m = this.#m;
     const task = m.get(id);
     const part = task?.parts?.find((p) => p.agent === agent);
@@ -228,7 +243,7 @@ export class Execution {
     m.deps.leases.release(taskLease(id, agent), agent);
     const next = m.apply(id, {
       to: "announced",
-      patch: { parts: setPart(task, agent, "failed"), excluded: task.excluded.includes(agent) ? task.excluded : [...task.excluded, agent] },
+      patch: { ...patch, parts: setPart(task, agent, "failed"), excluded: task.excluded.includes(agent) ? task.excluded : [...task.excluded, agent] },
       events: [{ ts: m.clock.now(), event: "reannounced", agent, attempt: part.attempt, code, data: { message, quantity: part.quantity } }],
     });
     if (!next) return;
@@ -273,6 +288,12 @@ export class Execution {
   #stale(id: string, agent: string, attempt: number): void {
     this.#m.note(id, [{ ts: this.#m.clock.now(), event: "stale-outcome", agent, attempt, code: "LOS_E_TASK_STALE", data: { message: "an outcome of an earlier attempt was ignored" } }]);
   }
+}
+
+/** why a failed run is tried again: the agent, which retry of how many, and the agent's own message */
+function retryMessage(task: TaskRecord, agent: string, message: string): string {
+  const n = (task.failedRuns ?? 0) + 1;
+  return `the run by ${agent} failed (retry ${n} of ${task.retries ?? 0}): ${message}`;
 }
 
 function setPart(task: TaskRecord, agent: string, state: TaskPart["state"]): TaskPart[] {

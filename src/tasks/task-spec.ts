@@ -9,13 +9,15 @@ import type { TaskDefaults } from "./task-defaults.js";
 
 const NAME = /^[A-Za-z0-9._-]{1,64}$/;
 const TENANT = /^[A-Za-z0-9_-]{1,64}$/;
-const SPEC_KEYS = new Set(["id", "type", "requires", "params", "priority", "deadline", "tenant", "allocation", "assignee", "auction", "negotiation", "leaseMs"]);
+const SPEC_KEYS = new Set(["id", "type", "requires", "params", "priority", "deadline", "tenant", "allocation", "assignee", "auction", "negotiation", "leaseMs", "retries"]);
 const AUCTION_KEYS = new Set(["objective", "rule", "bidWindowMs", "reserve", "confirmMs", "maxRounds"]);
 const NEGOTIATION_KEYS = new Set(["maxRounds", "minPart"]);
 const ALLOCATIONS: readonly Allocation[] = ["direct", "auction", "negotiation"];
 /** params travel in every call for proposals: keep them small */
 const MAX_PARAMS_BYTES = 16 * 1024;
 const MAX_REQUIRES = 32;
+/** a run that keeps failing on every agent is a bug in the task, not bad luck */
+const MAX_RETRIES = 10;
 
 function invalid(field: string, message: string): never {
   throw new LosError("LOS_E_TASK_INVALID", `task ${field}: ${message}`, { details: { field } });
@@ -122,6 +124,7 @@ export function taskRecordFromSpec(spec: unknown, ctx: SpecContext): TaskRecord 
   }
   if (allocation !== "negotiation" && s.negotiation !== undefined) invalid("negotiation", "is only allowed with allocation negotiation");
   const leaseMs = s.leaseMs === undefined ? (ctx.defaults.leaseMs ?? 0) : intIn(s.leaseMs, "leaseMs", 100, 3_600_000);
+  const retries = s.retries === undefined ? 0 : intIn(s.retries, "retries", 0, MAX_RETRIES);
   const record: TaskRecord = {
     id,
     type,
@@ -140,6 +143,7 @@ export function taskRecordFromSpec(spec: unknown, ctx: SpecContext): TaskRecord 
     round: 0,
     excluded: [],
   };
+  if (retries > 0) record.retries = retries;
   if (s.deadline !== undefined) record.deadline = s.deadline as number;
   if (s.tenant !== undefined) record.tenant = s.tenant as string;
   if (s.assignee !== undefined) record.assignee = s.assignee as string;

@@ -76,8 +76,16 @@ describe("task spec", () => {
     [{ type: "x", auction: { reserve: Number.NaN } }, "auction.reserve"],
     [{ type: "x", auction: { window: 3 } }, "auction.window"],
     [{ type: "x", leaseMs: 5 }, "leaseMs"],
+    [{ type: "x", retries: -1 }, "retries"],
+    [{ type: "x", retries: 11 }, "retries"],
+    [{ type: "x", retries: 1.5 }, "retries"],
   ])("refuses %j naming %s", (spec, field) => {
     expect(refusal(spec)).toEqual({ code: "LOS_E_TASK_INVALID", field });
+  });
+
+  it("retries: kept when given (0–10), absent by default (a reported failure is final)", () => {
+    expect(taskRecordFromSpec({ type: "x", retries: 3 }, ctx).retries).toBe(3);
+    expect(taskRecordFromSpec({ type: "x" }, ctx).retries).toBeUndefined();
   });
 
   it("without a configured lease the record says 0: three heartbeats of the winner", () => {

@@ -103,6 +103,7 @@ export function tasksCommand(program: Command): void {
       .option("--allocation <kind>", "auction, direct or negotiation")
       .option("--assignee <agent>", "the agent of a direct task")
       .option("--tenant <tenant>", "the tenant the task belongs to")
+      .option("--retries <n>", "runs that report failure are tried again this often by another agent (0–10, default 0)")
       .option("--wait", "wait until the task is finished and print its final state (exit 1 unless done)")
       .option("--json", "print JSON"),
   ).action(async (opts: RemoteOptions & Record<string, string | boolean | undefined>) => {
@@ -114,6 +115,7 @@ export function tasksCommand(program: Command): void {
     if (typeof opts.allocation === "string") spec.allocation = opts.allocation;
     if (typeof opts.assignee === "string") spec.assignee = opts.assignee;
     if (typeof opts.tenant === "string") spec.tenant = opts.tenant;
+    if (typeof opts.retries === "string") spec.retries = Number(opts.retries);
     const deadlineMs = typeof opts.deadline === "string" ? parseDuration(opts.deadline) : undefined;
     const { withGateway } = await import("./tasks-remote.js");
     const final = await withGateway(opts, async (g) => {
