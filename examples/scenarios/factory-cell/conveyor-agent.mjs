@@ -42,12 +42,16 @@ export function createAgent(id, options) {
     const released = Number(v("parts_released") ?? 0);
     await write(ctx, "infeed_release", true, `part for station ${station} (${run.params.for ?? run.taskId})`);
     await until(ctx, "the part on the belt", () => Number(v("parts_released")) > released, opts);
+    const lost = Number(v("parts_lost") ?? 0);
     await write(ctx, "conveyor_target", station, `stop at station ${station}`);
     await write(ctx, "conveyor_motor", true, `carry the part to station ${station}`);
     // a belt stopped short (the lease lapsed under load and the gateway put the motor to its safe
     // value) is taken back and started again
     await until(ctx, `the part at station ${station}`, () => {
       if (v(`part_at_m${station}`) === true && v("conveyor_motor") === false) return true;
+      // the machine, waiting for it, may load the part before this agent's next look (a slow
+      // thread under load): an empty belt with no part lost means it arrived and was taken
+      if (Number(v("parts_on_belt")) === 0 && v("conveyor_motor") === false && Number(v("parts_lost") ?? 0) === lost) return true;
       if (v("conveyor_motor") === false && v("conveyor_target") !== station) restart = true;
       return false;
     }, { ...opts, onIdle: async () => {
