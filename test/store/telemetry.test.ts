@@ -231,7 +231,7 @@ describe("telemetry writer under a failing disk", () => {
 });
 
 describe("telemetry writer page cache default", () => {
-  it("is 2 KiB per known point (one chunk-index leaf per point per flush), at least 2 MiB", () => {
+  it("is 1 KiB per known point, at least 2 MiB", () => {
     const t = tempDir();
     try {
       const db = openDatabase(join(t.dir, "history.db"), { synchronous: "NORMAL", autoVacuum: "INCREMENTAL" });
@@ -239,7 +239,7 @@ describe("telemetry writer page cache default", () => {
       const repo = new TelemetryRepo(db, new ManualClock(0), silentLogger);
       repo.append(Array.from({ length: 3000 }, (_, i) => num(`d/p${i}`, 1, i)));
       repo.flush();
-      expect(repo.cacheKiB).toBe(6000);
+      expect(repo.cacheKiB).toBe(3000);
       repo.close();
       db.close();
     } finally {
