@@ -25,11 +25,11 @@ export interface WorkerHostSettings {
   startTimeoutMs?: number;
   /** consecutive malformed messages after which the agent is killed (default 100) */
   maxMalformedInRow?: number;
-  /** window over which the thread's CPU is held against its share (default 1 s) */
+  /** window over which the thread's CPU is held against its share (default 500 ms; two in a row over it make it yield) */
   cpuWindowMs?: number;
 }
 
-export const WORKER_DEFAULTS = { startTimeoutMs: 10_000, maxMalformedInRow: 100, cpuWindowMs: 1000 } as const;
+export const WORKER_DEFAULTS = { startTimeoutMs: 10_000, maxMalformedInRow: 100, cpuWindowMs: 500 } as const;
 
 type State = "idle" | "starting" | "running" | "stopping" | "gone";
 

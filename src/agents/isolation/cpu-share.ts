@@ -2,11 +2,16 @@
  * The CPU-share rule for an agent's worker thread. Node cannot cap a thread's CPU and nice 10 only
  * weighs it, so a thread that spins (with or without heartbeats) still takes a core of a two-core
  * box in turns with the gateway and the other agents. Every window the host reads the thread's CPU
- * time from /proc; a thread over its share is moved to the idle scheduling class for the rest of
- * its life: it keeps whatever CPU nobody else wants and no longer delays anyone (docs/isolation.md).
+ * time from /proc; a thread over its share in OVER_WINDOWS windows in a row (a burst, such as a
+ * first decision that compiles code, is not a hog) is moved to the idle scheduling class for the
+ * rest of its life: it keeps whatever CPU nobody else wants and no longer delays anyone
+ * (docs/isolation.md).
  */
 import type { Clock, TimerHandle } from "../../core/clock.js";
 import { threadCpuMs, yieldThread, type ThreadYield } from "./thread-cpu.js";
+
+/** windows in a row over the share before the thread yields */
+export const OVER_WINDOWS = 2;
 
 export interface CpuOver {
   /** CPU used over the last window, percent of one core */
@@ -30,6 +35,7 @@ export class CpuShareWatch {
   #last: { cpuMs: number; at: number } | undefined;
   #yielded = false;
   #stopped = false;
+  #overInRow = 0;
 
   constructor(o: CpuShareOptions) {
     this.#o = o;
@@ -66,7 +72,8 @@ export class CpuShareWatch {
     if (this.#stopped || !last || cpuMs === undefined) return;
     const elapsed = this.#o.clock.monotonic() - last.at;
     const percent = elapsed > 0 ? (100 * (cpuMs - last.cpuMs)) / elapsed : 0;
-    if (percent <= this.#o.sharePercent) return this.#arm();
+    this.#overInRow = percent > this.#o.sharePercent ? this.#overInRow + 1 : 0;
+    if (this.#overInRow < OVER_WINDOWS) return this.#arm();
     void this.#yield().then((how) => {
       if (!this.#stopped) this.#o.onOver({ percent: Math.round(percent), sharePercent: this.#o.sharePercent, how });
     });

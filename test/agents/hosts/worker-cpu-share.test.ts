@@ -53,6 +53,19 @@ describe.runIf(process.platform === "linux")("worker host: CPU share", () => {
     expect(threadPolicy(process.pid)).toBe(SCHED_OTHER);
   });
 
+  it("a burst shorter than a window is not a hog: the thread keeps its class", async () => {
+    // 300 ms of work against 300 ms windows and a 60 % share: however the burst falls on the
+    // windows, at most one of them is over the share, and yielding takes two in a row
+    const { host, rec } = await running("cpu-burner.mjs", { id: "burst", cpuPercent: 60, settings: { burnMs: 300 } });
+    host.deliver([reading(IN, 1)]);
+    await until(() => published(rec, "report", (p: { phase: string }) => p.phase === "burnt"), "the end of the burst");
+    const beats = rec.heartbeats.length;
+    await until(() => rec.heartbeats.length >= beats + 8, "eight more heartbeats (several windows)");
+    expect(rec.cpuOver).toEqual([]);
+    expect(host.yielded).toBe(false);
+    expect(threadPolicy(host.threadId ?? -1)).toBe(SCHED_OTHER);
+  });
+
   it("a run that starts yielded (its previous run went over) is in the idle class at once, without an event", async () => {
     const { host, rec } = await running("probe.mjs", { id: "again" }, { yieldAtStart: true });
     const tid = host.threadId ?? -1;
