@@ -73,8 +73,11 @@ export class ModbusTcpClient implements ModbusTransport {
   /** by transaction id, in send (and so deadline) order */
   readonly #inFlight = new Map<number, Pending>();
   readonly #waiting: Pending[] = [];
-  /** one bit per transaction id that timed out, so its late answer is not taken for garbage */
-  readonly #expired = new Uint8Array(8192);
+  /**
+   * one bit per transaction id that timed out, so its late answer is not taken for garbage; made at
+   * the first timeout (8 KiB per connection that most connections never need)
+   */
+  #expired: Uint8Array | undefined;
   readonly #writer: TurnWriter;
   #timer: TimerHandle | undefined;
   #nextTid: number;
@@ -179,7 +182,7 @@ export class ModbusTcpClient implements ModbusTransport {
     while (this.#inFlight.has(tid)) tid = (tid + 1) & 0xffff;
     this.#nextTid = (tid + 1) & 0xffff;
     p.tid = tid;
-    this.#expired[tid >> 3]! &= ~(1 << (tid & 7));
+    if (this.#expired) this.#expired[tid >> 3]! &= ~(1 << (tid & 7));
     const pduBytes = requestBytes(p);
     const at = this.#writer.reserve(MBAP_HEADER_BYTES + pduBytes);
     writeMbapHeader(this.#writer.buffer, at, tid, p.unitId, pduBytes);
@@ -205,7 +208,7 @@ export class ModbusTcpClient implements ModbusTransport {
   readonly #onFrame: FrameHandler = (tid, unitId, buf, start, end) => {
     const p = this.#inFlight.get(tid);
     if (!p) {
-      if (this.#expired[tid >> 3]! & (1 << (tid & 7))) {
+      if (this.#expired && this.#expired[tid >> 3]! & (1 << (tid & 7))) {
         this.#expired[tid >> 3]! &= ~(1 << (tid & 7));
         this.#late++;
         return true;
@@ -263,7 +266,7 @@ export class ModbusTcpClient implements ModbusTransport {
         return;
       }
       this.#inFlight.delete(p.tid);
-      this.#expired[p.tid >> 3]! |= 1 << (p.tid & 7);
+      (this.#expired ??= new Uint8Array(8192))[p.tid >> 3]! |= 1 << (p.tid & 7);
       p.reject(new LosError("LOS_E_DEVICE_TIMEOUT", `no answer within ${this.#timeoutMs} ms from unit ${p.unitId} at ${this.#key}`, { details: this.#ctx(p) }));
     }
     this.#pump();
