@@ -51,6 +51,18 @@ function encode(payload: object | string | Buffer): Buffer {
   return Buffer.from(JSON.stringify(payload), "utf8");
 }
 
+/**
+ * A retained payload is kept until the topic's next retained message. A small Buffer is a slice of
+ * Node's shared 8 KiB pool and would keep the whole slab alive: a heap snapshot under load had 45 slabs
+ * held by the 100 devices' retained states. Kept ones get memory of their own.
+ */
+function ownMemory(buf: Buffer): Buffer {
+  if (buf.byteLength === buf.buffer.byteLength) return buf;
+  const own = Buffer.allocUnsafeSlow(buf.byteLength);
+  buf.copy(own);
+  return own;
+}
+
 export function createBusClient(aedes: Aedes, limits: TopicLimits, logger: Logger): BusClient {
   const log = logger.child({ component: "bus-client" });
 
@@ -74,7 +86,7 @@ export function createBusClient(aedes: Aedes, limits: TopicLimits, logger: Logge
       const packet = {
         cmd: "publish" as const,
         topic,
-        payload: encode(payload),
+        payload: opts.retain ? ownMemory(encode(payload)) : encode(payload),
         qos: opts.qos ?? 0,
         retain: opts.retain ?? false,
         dup: false,

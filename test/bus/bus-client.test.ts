@@ -82,6 +82,23 @@ describe("BusClient", () => {
     expect(first[0]).toBe("los/v1/ret/marker");
   });
 
+  it("a retained payload does not share memory with other Buffers (a pool slice would pin the pool's slab)", async () => {
+    const small = Buffer.from("small retained"); // a slice of Node's Buffer pool
+    expect(small.buffer.byteLength).toBeGreaterThan(small.byteLength);
+    await t.broker.client.publish("los/v1/ret/own", small, { retain: true });
+    await t.broker.client.publish("los/v1/ret/own-json", { v: 1 }, { retain: true });
+    const h = nextCall<[string, Buffer, { retain: boolean }]>();
+    t.broker.client.subscribe("los/v1/ret/+", h.fn, { retained: true });
+    const got = new Map<string, Buffer>();
+    while (got.size < 2) {
+      const [topic, payload] = await h.next();
+      if (topic.startsWith("los/v1/ret/own")) got.set(topic, payload);
+    }
+    expect(got.get("los/v1/ret/own")!.toString()).toBe("small retained");
+    expect(got.get("los/v1/ret/own-json")!.toString()).toBe('{"v":1}');
+    for (const payload of got.values()) expect(payload.buffer.byteLength).toBe(payload.byteLength);
+  });
+
   it("a throwing handler is logged and does not stop other handlers", async () => {
     t.broker.client.subscribe("los/v1/throw", () => {
       throw new Error("boom");
