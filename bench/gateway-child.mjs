@@ -10,8 +10,8 @@
  * every 200 ms since the previous mark, the heap spaces' sizes, VmHWM and RssAnon / RssFile, devices.stats(), the summed poller overruns and
  * telemetry.stats(). Usage: node bench/gateway-child.mjs (with an IPC channel).
  */
-import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { clearInterval, setInterval } from "node:timers";
 import { pathToFileURL, URL } from "node:url";
@@ -40,6 +40,18 @@ function procStatus() {
   }
 }
 
+/**
+ * LLMAGENTOS_BENCH_DIAG=<dir>: write the child's /proc/self/smaps there before and right after the
+ * gateway is built, and at close, before the gateway is closed (still loaded), smaps and a heap
+ * snapshot: what the RSS under load is made of.
+ */
+function diagnose(when = "load") {
+  const dir = process.env.LLMAGENTOS_BENCH_DIAG;
+  if (!dir) return;
+  writeFileSync(join(dir, `smaps-${when}-${process.pid}.txt`), readFileSync("/proc/self/smaps"));
+  if (when === "load") v8.writeHeapSnapshot(join(dir, `gateway-${process.pid}.heapsnapshot`));
+}
+
 let gateway;
 let rssMax = 0;
 let heapMax = 0;
@@ -60,7 +72,9 @@ async function handle(msg) {
   if (msg.cmd === "start") {
     const config = await loadConfigValueInWorker(msg.config, msg.dir, "<bench throughput config>");
     const before = process.memoryUsage();
+    diagnose("before-build");
     gateway = await buildGateway(config, { mergeReads: msg.mergeReads });
+    diagnose("built");
     sampler = setInterval(sample, 200);
     reply({
       started: true,
@@ -95,6 +109,7 @@ async function handle(msg) {
     newSpaceMax = 0;
   } else if (msg.cmd === "close") {
     clearInterval(sampler);
+    diagnose();
     await gateway?.close();
     reply({ closed: true });
     process.disconnect();
