@@ -122,7 +122,9 @@ export async function benchReaction(o: { samples?: number; pollMs?: number } = {
         }
       },
     );
-    gateway.addAgent(agent);
+    // one actuation per flip, ≈ 25 flips a second: far above the default limits.actuationsPerMinute
+    // (120), which would refuse every flip after the first 120 and count them as timeouts
+    gateway.addAgent(agent, { limits: { actuationsPerMinute: 60_000 } });
     await sleep(300); // first polls, agent started
 
     const served: number[] = [];
