@@ -5,23 +5,13 @@
  * the thread takes more than its share, hands it to the kernel as background work (docs/isolation.md).
  */
 import { spawn } from "node:child_process";
-import { readFileSync, readlinkSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { setPriority } from "node:os";
 
 /** Linux reports thread times in USER_HZ ticks, 100 per second on every architecture Node runs on */
 const TICK_MS = 10;
 /** the lowest nice value: what a thread gets where the idle class cannot be set */
 const LOWEST_NICE = 19;
-
-/** The calling thread's kernel id (`/proc/thread-self` → "<pid>/task/<tid>"), undefined off Linux. */
-export function currentThreadId(): number | undefined {
-  try {
-    const tid = Number(readlinkSync("/proc/thread-self").split("/").pop());
-    return Number.isSafeInteger(tid) && tid > 0 ? tid : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /** True for a thread of this process other than its main thread (which must never be demoted). */
 export function isOtherThreadOfThisProcess(tid: number): boolean {

@@ -9,7 +9,7 @@
 import { performance } from "node:perf_hooks";
 import { parentPort } from "node:worker_threads";
 import { LosError } from "../../core/errors.js";
-import { currentThreadId } from "./thread-cpu.js";
+import { currentThreadId } from "./thread-id.js";
 import { lowerAgentThreadPriority } from "./thread-priority.js";
 
 if (!parentPort) throw new LosError("LOS_E_INTERNAL", "worker-entry runs only inside a worker thread started by the worker host");

@@ -5,7 +5,8 @@
 import { performance } from "node:perf_hooks";
 import { Worker } from "node:worker_threads";
 import { afterEach, describe, expect, it } from "vitest";
-import { currentThreadId, isOtherThreadOfThisProcess, threadCpuMs, threadPolicy, yieldThread } from "../../../src/agents/isolation/thread-cpu.js";
+import { isOtherThreadOfThisProcess, threadCpuMs, threadPolicy, yieldThread } from "../../../src/agents/isolation/thread-cpu.js";
+import { currentThreadId } from "../../../src/agents/isolation/thread-id.js";
 
 const SCHED_OTHER = 0;
 const SCHED_IDLE = 5;
