@@ -79,7 +79,8 @@ export function semiSpaceMB() {
  * after every GC the factor is set to floor(cap / current), so the next growth lands at or below the
  * cap, and to 1 once the cap is reached. V8 raises a factor below 2 to 2 whenever an isolate is set up
  * (measured: a worker thread's start undid the start-up hold), so a factor of 1 is set again after
- * every GC and whenever a worker thread comes online. The old generation's growing factor (HEAP_GROWING_PERCENT)
+ * every GC and whenever a worker thread comes online. A scavenge between a worker's isolate set-up
+ * and its 'online' event can still grow the space one step (seen once under load). The old generation's growing factor (HEAP_GROWING_PERCENT)
  * is set from the start; V8 reads it whenever it sets the next GC limit.
  * LLMAGENTOS_V8_TUNING=0 leaves V8 alone; so do node flags that size the new space (for the young
  * generation) or set --heap-growing-percent (for the old one).
