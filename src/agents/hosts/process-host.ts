@@ -15,6 +15,8 @@ import type { Logger } from "../../core/types.js";
 import { resolveSandbox, type ResolvedSandbox } from "../../config/sandbox-resolve.js";
 import type { SandboxConfig } from "../../config/sandbox-schema.js";
 import { createAgentCgroup, type AgentCgroup, type CgroupEnforced } from "../isolation/cgroups.js";
+import { CPU_WINDOW_MS, CpuShareWatch } from "../isolation/cpu-share.js";
+import { processTreeCpuMs, yieldProcessTree } from "../isolation/process-tree-cpu.js";
 import { parseFromAgent, type FromAgent, type ToAgent } from "../isolation/messages.js";
 import { PendingAsks } from "../isolation/pending-asks.js";
 import { nodePermissionArgs } from "../isolation/node-permissions.js";
@@ -60,6 +62,7 @@ class ProcessHost implements AgentHost {
   #startSettle: ((err?: LosError) => void) | undefined;
   #asks: PendingAsks;
   #skills: readonly string[] = [];
+  #cpu: CpuShareWatch | undefined;
 
   constructor(options: HostOptions, sandbox: ResolvedSandbox) {
     this.#o = options;
@@ -152,6 +155,7 @@ class ProcessHost implements AgentHost {
     try {
       await started;
       this.#running = true;
+      this.#watchCpu(child.pid);
     } catch (err) {
       this.#kill();
       await this.#closed;
@@ -159,6 +163,25 @@ class ProcessHost implements AgentHost {
     } finally {
       this.#o.clock.clearTimeout(timer);
     }
+  }
+
+  /** true once the agent went over its CPU share and was handed to the idle class */
+  get yielded(): boolean {
+    return this.#cpu?.yielded ?? false;
+  }
+
+  /** where no cgroup caps the agent's CPU, the CPU-share rule does, over its whole process tree */
+  #watchCpu(pid: number | undefined): void {
+    if (pid === undefined || this.#cgroup?.enforced.cpu !== undefined) return;
+    this.#cpu = new CpuShareWatch({
+      cpuMs: () => processTreeCpuMs(pid),
+      yieldNow: () => yieldProcessTree(pid),
+      sharePercent: this.#o.manifest.limits.cpuSharePercent,
+      windowMs: CPU_WINDOW_MS,
+      clock: this.#o.clock,
+      onOver: (over) => this.#o.events.cpuOver?.(over),
+    });
+    this.#cpu.start(this.#o.yieldAtStart ?? false);
   }
 
   deliver(readings: Parameters<AgentHost["deliver"]>[0]): void {
@@ -270,7 +293,7 @@ class ProcessHost implements AgentHost {
       case "stopped":
         break;
       case "thread":
-        // a thread id of another process means nothing here: a process agent's CPU cap is its cgroup's
+        // a thread id means nothing across processes: the host watches the agent's process tree
         break;
     }
   }
@@ -284,6 +307,7 @@ class ProcessHost implements AgentHost {
 
   async #onClose(code: number | null, signal: NodeJS.Signals | null): Promise<void> {
     this.#ended = true;
+    this.#cpu?.stop();
     this.#asks.failAll(signal ? `its process ended by ${signal}` : `its process exited with code ${code}`);
     const reason = this.#endReason ?? this.#classify(code, signal);
     await this.#cgroup?.remove();

@@ -13,8 +13,8 @@ import type { Logger, Reading } from "../../core/types.js";
 import { PendingAsks } from "../isolation/pending-asks.js";
 import { parseFromAgent, type FromAgent, type ToAgent } from "../isolation/messages.js";
 import { pipeLines } from "../isolation/output-lines.js";
-import { CpuShareWatch } from "../isolation/cpu-share.js";
-import { isOtherThreadOfThisProcess } from "../isolation/thread-cpu.js";
+import { CPU_WINDOW_MS, CpuShareWatch } from "../isolation/cpu-share.js";
+import { isOtherThreadOfThisProcess, threadCpuMs, yieldThread } from "../isolation/thread-cpu.js";
 import { chooseWorkerRuntime, workerEntry, workerLimits, type WorkerRuntime } from "../isolation/worker-setup.js";
 import type { AgentExit, AgentHost, AgentUsage, HostFactory, HostOptions } from "./agent-host.js";
 
@@ -29,7 +29,7 @@ export interface WorkerHostSettings {
   cpuWindowMs?: number;
 }
 
-export const WORKER_DEFAULTS = { startTimeoutMs: 10_000, maxMalformedInRow: 100, cpuWindowMs: 500 } as const;
+export const WORKER_DEFAULTS = { startTimeoutMs: 10_000, maxMalformedInRow: 100, cpuWindowMs: CPU_WINDOW_MS } as const;
 
 type State = "idle" | "starting" | "running" | "stopping" | "gone";
 
@@ -335,9 +335,11 @@ export class WorkerHost implements AgentHost {
   }
 
   #watchCpu(): void {
-    if (this.#tid === undefined) return;
+    const tid = this.#tid;
+    if (tid === undefined) return;
     this.#cpu = new CpuShareWatch({
-      tid: this.#tid,
+      cpuMs: () => threadCpuMs(tid),
+      yieldNow: () => yieldThread(tid),
       sharePercent: this.#o.manifest.limits.cpuSharePercent,
       windowMs: this.#settings.cpuWindowMs ?? WORKER_DEFAULTS.cpuWindowMs,
       clock: this.#o.clock,

@@ -1,17 +1,19 @@
 /**
- * The CPU-share rule for an agent's worker thread. Node cannot cap a thread's CPU and nice 10 only
- * weighs it, so a thread that spins (with or without heartbeats) still takes a core of a two-core
- * box in turns with the gateway and the other agents. Every window the host reads the thread's CPU
- * time from /proc; a thread over its share in OVER_WINDOWS windows in a row (a burst, such as a
- * first decision that compiles code, is not a hog) is moved to the idle scheduling class for the
- * rest of its life: it keeps whatever CPU nobody else wants and no longer delays anyone
- * (docs/isolation.md).
+ * The CPU-share rule for an isolated agent: its worker thread, or its processes where no cgroup
+ * caps their CPU. Node cannot cap a thread's CPU and nice 10 only weighs it, so a thread that spins
+ * (with or without heartbeats) still takes a core of a two-core box in turns with the gateway and
+ * the other agents. Every window the host reads the agent's CPU time from /proc; an agent over its
+ * share in OVER_WINDOWS windows in a row (a burst, such as a first decision that compiles code, is
+ * not a hog) is moved to the idle scheduling class for the rest of its life: it keeps whatever CPU
+ * nobody else wants and no longer delays anyone (docs/isolation.md).
  */
 import type { Clock, TimerHandle } from "../../core/clock.js";
-import { threadCpuMs, yieldThread, type ThreadYield } from "./thread-cpu.js";
+import type { ThreadYield } from "./thread-cpu.js";
 
-/** windows in a row over the share before the thread yields */
+/** windows in a row over the share before the agent yields */
 export const OVER_WINDOWS = 2;
+/** how often the agent's CPU time is read */
+export const CPU_WINDOW_MS = 500;
 
 export interface CpuOver {
   /** CPU used over the last window, percent of one core */
@@ -22,7 +24,10 @@ export interface CpuOver {
 }
 
 export interface CpuShareOptions {
-  tid: number;
+  /** the agent's CPU time so far, ms (undefined once it is gone) */
+  cpuMs(): number | undefined;
+  /** move the agent to the idle class (what the kernel allowed) */
+  yieldNow(): Promise<ThreadYield>;
   sharePercent: number;
   windowMs: number;
   clock: Clock;
@@ -59,7 +64,7 @@ export class CpuShareWatch {
   }
 
   #arm(): void {
-    const cpuMs = threadCpuMs(this.#o.tid);
+    const cpuMs = this.#o.cpuMs();
     if (this.#stopped || cpuMs === undefined) return;
     this.#last = { cpuMs, at: this.#o.clock.monotonic() };
     this.#timer = this.#o.clock.setTimeout(() => this.#check(), this.#o.windowMs);
@@ -68,7 +73,7 @@ export class CpuShareWatch {
   #check(): void {
     this.#timer = undefined;
     const last = this.#last;
-    const cpuMs = threadCpuMs(this.#o.tid);
+    const cpuMs = this.#o.cpuMs();
     if (this.#stopped || !last || cpuMs === undefined) return;
     const elapsed = this.#o.clock.monotonic() - last.at;
     const percent = elapsed > 0 ? (100 * (cpuMs - last.cpuMs)) / elapsed : 0;
@@ -81,6 +86,6 @@ export class CpuShareWatch {
 
   async #yield(): Promise<ThreadYield> {
     this.#yielded = true;
-    return yieldThread(this.#o.tid);
+    return this.#o.yieldNow();
   }
 }

@@ -1,6 +1,6 @@
 /**
- * One thread of this process seen from another (Linux): its id, the CPU time it has used and a way to
- * move it to the idle scheduling class. Node cannot cap a worker thread's CPU, and a worker's own
+ * One thread seen from another (Linux): the CPU time it has used and a way to move it to the idle
+ * scheduling class. Node cannot cap a worker thread's CPU, and a worker's own
  * report of its usage could lie, so the worker host reads the thread's clock from /proc and, when
  * the thread takes more than its share, hands it to the kernel as background work (docs/isolation.md).
  */
@@ -11,7 +11,7 @@ import { setPriority } from "node:os";
 /** Linux reports thread times in USER_HZ ticks, 100 per second on every architecture Node runs on */
 const TICK_MS = 10;
 /** the lowest nice value: what a thread gets where the idle class cannot be set */
-const LOWEST_NICE = 19;
+export const LOWEST_NICE = 19;
 
 /** True for a thread of this process other than its main thread (which must never be demoted). */
 export function isOtherThreadOfThisProcess(tid: number): boolean {
@@ -19,10 +19,10 @@ export function isOtherThreadOfThisProcess(tid: number): boolean {
   return threadCpuMs(tid) !== undefined;
 }
 
-/** The fields of /proc/self/task/<tid>/stat from the third (state) on, undefined once the thread is gone. */
-function statFields(tid: number): string[] | undefined {
+/** The fields of a /proc stat file from the third (state) on, undefined once its task is gone. */
+function statFields(path: string): string[] | undefined {
   try {
-    const stat = readFileSync(`/proc/self/task/${tid}/stat`, "latin1");
+    const stat = readFileSync(path, "latin1");
     // the command name in parentheses may hold spaces: fields are counted from the last ")"
     return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   } catch {
@@ -30,11 +30,16 @@ function statFields(tid: number): string[] | undefined {
   }
 }
 
-/** User + system CPU time of a thread of this process, ms (tick resolution), undefined once gone. */
-export function threadCpuMs(tid: number): number | undefined {
-  const f = statFields(tid);
+/** User + system CPU time in a /proc stat file (a thread's, or a whole process's), ms. */
+export function statCpuMs(path: string): number | undefined {
+  const f = statFields(path);
   const ticks = Number(f?.[11]) + Number(f?.[12]);
   return Number.isFinite(ticks) ? ticks * TICK_MS : undefined;
+}
+
+/** User + system CPU time of a thread of this process, ms (tick resolution), undefined once gone. */
+export function threadCpuMs(tid: number): number | undefined {
+  return statCpuMs(`/proc/self/task/${tid}/stat`);
 }
 
 export type ThreadYield = "idle" | "nice" | "none";
@@ -46,24 +51,27 @@ export type ThreadYield = "idle" | "nice" | "none";
  * Lowering a thread's priority needs no privilege; raising it back would, so a demotion lasts
  * for the thread's life.
  */
-export function yieldThread(tid: number): Promise<ThreadYield> {
+export async function yieldThread(tid: number): Promise<ThreadYield> {
+  if (await chrtIdle(tid)) return "idle";
+  try {
+    setPriority(tid, LOWEST_NICE);
+    return "nice";
+  } catch {
+    return "none";
+  }
+}
+
+/** util-linux `chrt --idle` on one thread (any process of this user); false when it could not. */
+export function chrtIdle(tid: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const fallback = () => {
-      try {
-        setPriority(tid, LOWEST_NICE);
-        resolve("nice");
-      } catch {
-        resolve("none");
-      }
-    };
     const chrt = spawn("chrt", ["--idle", "--pid", "0", String(tid)], { stdio: "ignore" });
-    chrt.once("error", fallback);
-    chrt.once("exit", (code) => (code === 0 ? resolve("idle") : fallback()));
+    chrt.once("error", () => resolve(false));
+    chrt.once("exit", (code) => resolve(code === 0));
   });
 }
 
 /** The thread's scheduling policy number (5: SCHED_IDLE), for tests and diagnostics. */
 export function threadPolicy(tid: number): number | undefined {
-  const policy = Number(statFields(tid)?.[38]);
+  const policy = Number(statFields(`/proc/self/task/${tid}/stat`)?.[38]);
   return Number.isFinite(policy) ? policy : undefined;
 }

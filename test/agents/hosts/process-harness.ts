@@ -13,6 +13,7 @@ import { resolveManifest } from "../../../src/config/agent-manifest.js";
 import type { SandboxConfig } from "../../../src/config/sandbox-schema.js";
 import type { AgentExit, AgentUsage, LogLevel } from "../../../src/agents/hosts/agent-host.js";
 import { processHostFactory, type ProcessHost } from "../../../src/agents/hosts/process-host.js";
+import type { CpuOver } from "../../../src/agents/isolation/cpu-share.js";
 
 export const FIXTURES = fileURLToPath(new URL("../../fixtures/", import.meta.url));
 export const PROBE = join(FIXTURES, "agents", "process-probe.ts");
@@ -32,6 +33,8 @@ export interface Probe {
   logs: { level: LogLevel; obj: Record<string, unknown>; msg: string | undefined }[];
   heartbeats: Partial<AgentUsage>[];
   exits: AgentExit[];
+  /** CPU-share events: the agent went over its share */
+  cpuOver: CpuOver[];
   actuations: { point: string; value: Value; reason: string }[];
   /** the probe's report on `probe` */
   outcome(): Promise<Record<string, unknown>>;
@@ -55,6 +58,7 @@ export function probeAgent(settings: Record<string, unknown>, extra: Partial<Age
     logs: [],
     heartbeats: [],
     exits: [],
+    cpuOver: [],
     actuations: [],
     async outcome() {
       await waitFor(() => p.published.length > 0, "the probe's report");
@@ -80,7 +84,7 @@ export function probeAgent(settings: Record<string, unknown>, extra: Partial<Age
       log: (level, obj, msg) => void p.logs.push({ level, obj: obj as Record<string, unknown>, msg }),
       coordinate: async () => ({ ok: false, code: "LOS_E_REQUEST_INVALID", message: "no task layer in this test" }),
     },
-    events: { heartbeat: (u) => void p.heartbeats.push(u), exited: (r) => void p.exits.push(r) },
+    events: { heartbeat: (u) => void p.heartbeats.push(u), exited: (r) => void p.exits.push(r), cpuOver: (o) => void p.cpuOver.push(o) },
   }) as ProcessHost;
   return Object.assign(p, { host });
 }

@@ -7,7 +7,15 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { processTree } from "../../../src/agents/isolation/process-tree-cpu.js";
 import { probeAgent, waitFor, type Probe } from "./process-harness.js";
+
+const SCHED_IDLE = 5;
+
+async function waitUntilValue<T>(get: () => T | undefined, what: string): Promise<T> {
+  await waitFor(() => get() !== undefined, what);
+  return get()!;
+}
 
 const running: Probe[] = [];
 function probe(...args: Parameters<typeof probeAgent>): Probe {
@@ -224,6 +232,37 @@ describe("process host: cgroups on this box", () => {
     await p.host.start();
     await waitFor(() => p.exits.length > 0, "the exit report");
     expect(p.exits[0]).toMatchObject({ code: "LOS_E_AGENT_OUT_OF_MEMORY", message: expect.stringContaining("cgroup memory limit") });
+  });
+
+  it("no cgroup caps its CPU: an agent computing without pause goes over its share and all its threads yield", async () => {
+    const p = probe({ probe: "burn" }, { limits: { heapMB: 32, cpuPercent: 20 } }, { cgroups: "off" });
+    await p.host.start();
+    expect(await p.outcome()).toMatchObject({ probe: "burn", ok: true });
+    const over = await waitUntilValue(() => p.cpuOver[0], "the CPU-share event");
+    expect(over).toMatchObject({ sharePercent: 20, how: "idle" });
+    expect(over.percent).toBeGreaterThan(20);
+    expect(p.host.yielded).toBe(true);
+    // every thread of the agent's node process (the deepest of sh → bwrap → node) is in the idle class
+    const node = processTree(p.host.pid!).at(-1)!;
+    const policies = readdirSync(`/proc/${node}/task`).map((tid) => Number(readFileSync(`/proc/${node}/task/${tid}/stat`, "latin1").split(") ")[1]!.split(" ")[38]));
+    expect(new Set(policies)).toEqual(new Set([SCHED_IDLE]));
+    // it keeps running and heartbeating
+    const beats = p.heartbeats.length;
+    await waitFor(() => p.heartbeats.length > beats + 1, "heartbeats after yielding");
+    expect(p.exits).toEqual([]);
+  });
+
+  it("a cgroup that caps its CPU is left to do so: no CPU-share watch", async () => {
+    const p = probe({ probe: "burn" }, { limits: { heapMB: 32, cpuPercent: 20 } });
+    await p.host.start();
+    const cg = p.host.sandbox?.cgroup;
+    if (!cg || "notEnforced" in cg) throw new Error(`cgroups not enforced here: ${JSON.stringify(cg)}`);
+    expect(cg.cpu).toBe("20000 100000");
+    expect(await p.outcome()).toMatchObject({ probe: "burn", ok: true });
+    const beats = p.heartbeats.length;
+    await waitFor(() => p.heartbeats.length > beats + 6, "several windows of heartbeats");
+    expect(p.cpuOver).toEqual([]);
+    expect(p.host.yielded).toBe(false);
   });
 
   it("no writable cgroup file system: auto runs the agent and reports cgroups as not enforced; required refuses", async () => {
