@@ -9,7 +9,7 @@
  *   {job: "restart", kind, role, runs}  crash/exit/hang one fresh agent per run, time to running again
  *   {job: "neighbour", noisy, agents, warmupMs, windowMs, periodMs}  decision latency of echo workers
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -26,6 +26,7 @@ const { resolveManifest } = await load("src/config/agent-manifest.js");
 const { LiveValues } = await load("src/core/live-values.js");
 const { systemClock } = await load("src/core/clock.js");
 const { silentLogger } = await load("src/core/types.js");
+const { processTree } = await load("src/agents/isolation/process-tree-cpu.js");
 
 const FIXTURE = join(ROOT, "bench", "agents-fixture.mjs");
 const job = JSON.parse(process.argv[2] ?? "{}");
@@ -43,29 +44,14 @@ function vmHwm() {
 }
 
 /** RSS summed over this process's descendants (process agents: sh → bwrap → node), bytes */
-function descendantsRss(pid = process.pid) {
+function descendantsRss() {
   let sum = 0;
-  let tids = [];
-  try {
-    tids = readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return 0;
-  }
-  for (const tid of tids) {
-    let kids = [];
+  for (const pid of processTree(process.pid).slice(1)) {
     try {
-      kids = readFileSync(`/proc/${pid}/task/${tid}/children`, "utf8").trim().split(/\s+/).filter(Boolean);
+      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+      sum += m ? Number(m[1]) * 1024 : 0;
     } catch {
-      continue;
-    }
-    for (const kid of kids) {
-      try {
-        const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${kid}/status`, "utf8"));
-        sum += m ? Number(m[1]) * 1024 : 0;
-      } catch {
-        // gone meanwhile
-      }
-      sum += descendantsRss(Number(kid));
+      // gone meanwhile
     }
   }
   return sum;

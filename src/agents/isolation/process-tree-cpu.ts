@@ -4,8 +4,7 @@
  * The CPU-share rule uses them where no cgroup caps the agent's CPU (docs/isolation.md).
  */
 import { readFileSync, readdirSync } from "node:fs";
-import { setPriority } from "node:os";
-import { chrtIdle, LOWEST_NICE, statCpuMs, type ThreadYield } from "./thread-cpu.js";
+import { statCpuMs, yieldThread, type ThreadYield } from "./thread-cpu.js";
 
 const processCpuMs = (pid: number) => statCpuMs(`/proc/${pid}/stat`);
 
@@ -40,7 +39,7 @@ export function processTreeCpuMs(root: number): number | undefined {
   return processTree(root).reduce((sum, pid) => sum + (processCpuMs(pid) ?? 0), 0);
 }
 
-/** Every thread of every process under `root` to the idle class (nice 19 where chrt is missing). */
+/** Every thread of every process under `root` to the idle class; the worst of what each allowed. */
 export async function yieldProcessTree(root: number): Promise<ThreadYield> {
   const tids = processTree(root).flatMap((pid) => {
     try {
@@ -49,15 +48,11 @@ export async function yieldProcessTree(root: number): Promise<ThreadYield> {
       return [];
     }
   });
-  let how: ThreadYield = "idle";
+  const order: ThreadYield[] = ["idle", "nice", "none"];
+  let worst: ThreadYield = "idle";
   for (const tid of tids) {
-    if (await chrtIdle(tid)) continue;
-    try {
-      setPriority(tid, LOWEST_NICE);
-      how = "nice";
-    } catch {
-      how = "none";
-    }
+    const how = await yieldThread(tid);
+    if (order.indexOf(how) > order.indexOf(worst)) worst = how;
   }
-  return how;
+  return worst;
 }

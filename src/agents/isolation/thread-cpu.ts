@@ -11,7 +11,7 @@ import { setPriority } from "node:os";
 /** Linux reports thread times in USER_HZ ticks, 100 per second on every architecture Node runs on */
 const TICK_MS = 10;
 /** the lowest nice value: what a thread gets where the idle class cannot be set */
-export const LOWEST_NICE = 19;
+const LOWEST_NICE = 19;
 
 /** True for a thread of this process other than its main thread (which must never be demoted). */
 export function isOtherThreadOfThisProcess(tid: number): boolean {
@@ -62,7 +62,7 @@ export async function yieldThread(tid: number): Promise<ThreadYield> {
 }
 
 /** util-linux `chrt --idle` on one thread (any process of this user); false when it could not. */
-export function chrtIdle(tid: number): Promise<boolean> {
+function chrtIdle(tid: number): Promise<boolean> {
   return new Promise((resolve) => {
     const chrt = spawn("chrt", ["--idle", "--pid", "0", String(tid)], { stdio: "ignore" });
     chrt.once("error", () => resolve(false));
