@@ -11,6 +11,7 @@ import { LosError, toLosError } from "../core/errors.js";
 import type { LeaseRecord, TaskOutcome, TaskPart, TaskRecord, TaskRun } from "../core/task-types.js";
 import type { TaskParticipant } from "./contracts.js";
 import { runningParticipant } from "./participants.js";
+import type { NewTaskEvent } from "../store/tasks-repo.js";
 import type { TaskManager } from "./task-manager.js";
 
 const TASK_PREFIX = "task:";
@@ -66,7 +67,7 @@ export class Execution {
     });
     if (!running) return;
     // a renegotiation that found nobody for the rest, while the parts held meanwhile all finished
-    if (fresh.length === 0) return this.#finishIfAllDone(running);
+    if (fresh.length === 0) return void this.#finishIfAllDone(running);
     for (const part of fresh) {
       const p = participants.find((x) => x.id === part.agent) ?? runningParticipant(m.deps.agents, part.agent);
       if (p) m.track(this.#runPart(running, p, part));
@@ -220,18 +221,19 @@ export class Execution {
     }
     m.deps.leases.release(taskLease(task.id, part.agent), part.agent);
     const parts = setPart(latest, part.agent, "done");
-    const result = { results: partResults(latest, part.agent, o.result) };
-    const done = m.patch(task.id, () => ({ parts, result }), [{ ts, event: "part-done", agent: p.id, attempt: part.attempt }]);
-    if (done) this.#finishIfAllDone(done);
+    const results = partResults(latest, part.agent, o.result);
+    const partDone = { ts, event: "part-done", agent: p.id, attempt: part.attempt };
+    // the last part: one commit for the part and the task
+    if (this.#finishIfAllDone({ ...latest, parts }, results, [partDone])) return;
+    m.patch(task.id, () => ({ parts, result: { results } }), [partDone]);
   }
 
-  /** A running negotiated task whose every part is done is done. */
-  #finishIfAllDone(task: TaskRecord): void {
+  /** A running negotiated task whose every part is done is done (with `events` before "done"). */
+  #finishIfAllDone(task: TaskRecord, results = resultsOf(task), events: NewTaskEvent[] = []): boolean {
     const parts = task.parts ?? [];
-    if (task.state !== "running" || !parts.every((x) => x.state === "done")) return;
-    const results = (task.result as { results?: Record<string, unknown> } | undefined)?.results ?? {};
+    if (task.state !== "running" || !parts.every((x) => x.state === "done")) return false;
     const result = { parts: parts.map((x) => ({ agent: x.agent, quantity: x.quantity, price: x.price })), results };
-    this.#m.apply(task.id, { to: "done", patch: { result }, events: [{ ts: this.#m.clock.now(), event: "done" }] });
+    return this.#m.apply(task.id, { to: "done", patch: { parts, result }, events: [...events, { ts: this.#m.clock.now(), event: "done" }] }) !== undefined;
   }
 
   /** A part's agent let it down: the part is dropped and the rest of the amount negotiated again. */
@@ -300,7 +302,10 @@ function setPart(task: TaskRecord, agent: string, state: TaskPart["state"]): Tas
   return (task.parts ?? []).map((p) => (p.agent === agent && (p.state === "awarded" || p.state === "running") ? { ...p, state } : p));
 }
 
+function resultsOf(task: TaskRecord): Record<string, unknown> {
+  return (task.result as { results?: Record<string, unknown> } | undefined)?.results ?? {};
+}
+
 function partResults(task: TaskRecord, agent: string, result: unknown): Record<string, unknown> {
-  const before = (task.result as { results?: Record<string, unknown> } | undefined)?.results ?? {};
-  return { ...before, [agent]: result };
+  return { ...resultsOf(task), [agent]: result };
 }
